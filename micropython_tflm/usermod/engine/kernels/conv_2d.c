@@ -39,7 +39,7 @@ static tflm_status conv_prepare(tflm_interpreter *it, tflm_node *node) {
     d->group_out_c = d->out_c / (d->in_c / d->filter_c);
     /* TFLite's 16x8 kernel sums in int32 when the bias is int32. */
     d->narrow_accumulator = t.input->type == TFLM_INT16 && t.bias && t.bias->type == TFLM_INT32;
-    return tflm_conv_quantize(it, &LAYOUT, &t, d, tflm_option_u8(it, node, OPT_ACTIVATION, TFLM_ACT_NONE));
+    return tflm_conv_quantize(it, node, &LAYOUT, &t, d, tflm_option_u8(it, node, OPT_ACTIVATION, TFLM_ACT_NONE));
 }
 
 /* Offset, in elements, of tap (fy, fx) in one output channel's filter. */
@@ -109,9 +109,8 @@ static void conv_channels_i8(const tflm_conv_int8 *params, const tflm_conv_runs 
 static void conv_eval_int8(const tflm_interpreter *it, const tflm_node *node, const tflm_conv_data *d) {
     const int8_t *input = tflm_data(it, tflm_node_input(it, node, 0));
     const int8_t *filter = tflm_data(it, tflm_node_input(it, node, 1));
-    const tflm_tensor *bias_t = tflm_node_input(it, node, 2);
     int8_t *out = tflm_data(it, tflm_node_output(it, node, 0));
-    const tflm_conv_int8 k = tflm_conv_int8_params(d, bias_t ? tflm_data(it, bias_t) : NULL);
+    const tflm_conv_int8 k = tflm_conv_int8_params(it, node, &LAYOUT, d);
     int32_t filter_size = d->filter_h * d->filter_w * d->filter_c;
     for (int32_t b = 0; b < d->batches; b++) {
         const int8_t *in_b = input + b * d->in_h * d->in_w * d->in_c;

@@ -31,9 +31,8 @@ uint32_t tflm_conv_data_size(const tflm_interpreter *it, const tflm_node *node, 
     if (input->type != TFLM_INT8 && input->type != TFLM_INT16) {
         return (uint32_t)sizeof(tflm_conv_data);
     }
-    /* multipliers, shifts padded to 4 bytes, folded bias (see tflm_conv_data) */
-    uint64_t bytes = sizeof(tflm_conv_data) + 4u * (uint64_t)channels + ((channels + 3u) & ~3u) +
-                     (folds_bias(l, input->type) ? 4u * (uint64_t)channels : 0u);
+    /* multipliers and shifts (see tflm_conv_data) */
+    uint64_t bytes = sizeof(tflm_conv_data) + 5u * (uint64_t)channels;
     return bytes < OP_DATA_TOO_LARGE ? (uint32_t)bytes : OP_DATA_TOO_LARGE;
 }
 
@@ -143,43 +142,47 @@ tflm_status tflm_conv_geometry(tflm_interpreter *it, const tflm_conv_tensors *t,
     return st;
 }
 
-/* bias + input_offset * (sum of the channel's filter weights), for windows fully inside the input. */
-static tflm_status fold_bias(tflm_interpreter *it, const tflm_conv_layout *l, const tflm_conv_tensors *t,
-    tflm_conv_data *d) {
-    if (!(t->filter->flags & TFLM_TENSOR_CONSTANT) || (t->bias && !(t->bias->flags & TFLM_TENSOR_CONSTANT))) {
-        return tflm_fail(it, TFLM_ERROR_UNSUPPORTED, "int8 filter and bias must be constant");
+tflm_conv_int8 tflm_conv_int8_params(const tflm_interpreter *it, const tflm_node *node, const tflm_conv_layout *l,
+    const tflm_conv_data *d) {
+    const tflm_tensor *bias_t = tflm_node_input(it, node, l->bias);
+    const int32_t *bias = bias_t ? tflm_data(it, bias_t) : NULL;
+    const int8_t *w = tflm_data(it, tflm_node_input(it, node, l->filter));
+    int32_t *folded = tflm_scratch(it, node);
+    /* The filter is [outer, out_c, inner] around its channel dimension:
+     * CONV_2D's [out_c, h, w, c] or DEPTHWISE_CONV_2D's [1, h, w, out_c]. */
+    int32_t out_c = d->out_c, inner = 1, outer = 1;
+    if (l->channel_dim == 0) {
+        inner = d->filter_h * d->filter_w * d->filter_c;
+    } else {
+        outer = d->filter_h * d->filter_w;
     }
-    const int8_t *w = tflm_data(it, t->filter);
-    const int32_t *bias = t->bias ? tflm_data(it, t->bias) : NULL;
-    int32_t *folded = tflm_conv_folded_bias(d);
-    /* The filter is [outer, out_c, inner] around its channel dimension. */
-    uint32_t inner = 1, outer = 1;
-    for (int i = 0; i < 4; i++) {
-        uint32_t dim = (uint32_t)tflm_dim(it, t->filter, i);
-        if (i < l->channel_dim) {
-            outer *= dim;
-        } else if (i > l->channel_dim) {
-            inner *= dim;
+    for (int32_t c = 0; c < out_c; c++) {
+        folded[c] = 0;
+    }
+    for (int32_t o = 0; o < outer; o++, w += out_c * inner) {
+        for (int32_t c = 0; c < out_c; c++) {
+            folded[c] += inner == 1 ? w[c] : tflm_sum_i8(w + c * inner, inner);
         }
     }
-    for (int32_t c = 0; c < d->out_c; c++) {
-        int32_t sum = 0;
-        for (uint32_t o = 0; o < outer; o++) {
-            sum += tflm_conv_sum_i8(w + (o * (uint32_t)d->out_c + (uint32_t)c) * inner, (int32_t)inner);
-        }
-        folded[c] = (bias ? bias[c] : 0) + d->input_offset * sum;
+    for (int32_t c = 0; c < out_c; c++) {
+        folded[c] = (bias ? bias[c] : 0) + d->input_offset * folded[c];
     }
-    return TFLM_OK;
+    tflm_conv_int8 k = {
+        .bias = bias, .folded = folded, .multiplier = tflm_conv_multipliers(d),
+        .shift = tflm_conv_shifts(d), .input_offset = d->input_offset,
+        .zero_point = d->output_offset, .min = d->act.q.min, .max = d->act.q.max,
+    };
+    return k;
 }
 
-tflm_status tflm_conv_quantize(tflm_interpreter *it, const tflm_conv_layout *l, const tflm_conv_tensors *t,
-    tflm_conv_data *d, int activation) {
+tflm_status tflm_conv_quantize(tflm_interpreter *it, tflm_node *node, const tflm_conv_layout *l,
+    const tflm_conv_tensors *t, tflm_conv_data *d, int activation) {
     if (activation < TFLM_ACT_NONE || activation > TFLM_ACT_RELU6) {
         return tflm_fail(it, TFLM_ERROR_UNSUPPORTED, "fused activation %d", activation);
     }
     int type = t->input->type;
     if (type == TFLM_FLOAT32) {
-        tflm_activation_range_float(activation, &d->act_min_f, &d->act_max_f);
+        tflm_activation_range_float(activation, &d->act.f.min, &d->act.f.max);
         return TFLM_OK;
     }
     tflm_quant qi, qf, qo;
@@ -210,7 +213,7 @@ tflm_status tflm_conv_quantize(tflm_interpreter *it, const tflm_conv_layout *l, 
     }
     d->input_offset = -qi.zero_point;
     d->output_offset = qo.zero_point;
-    tflm_activation_range_quantized(activation, type, qo.scale, qo.zero_point, &d->act_min, &d->act_max);
+    tflm_activation_range_quantized(activation, type, qo.scale, qo.zero_point, &d->act.q.min, &d->act.q.max);
 
     int32_t *mult = tflm_conv_multipliers(d);
     int8_t *shifts = tflm_conv_shifts(d);
@@ -226,5 +229,12 @@ tflm_status tflm_conv_quantize(tflm_interpreter *it, const tflm_conv_layout *l, 
         tflm_quantize_multiplier(scale, &mult[c], &shift);
         shifts[c] = (int8_t)shift;
     }
-    return folds_bias(l, type) ? fold_bias(it, l, t, d) : TFLM_OK;
+    if (!folds_bias(l, type)) {
+        return TFLM_OK;
+    }
+    /* eval reads the filter and bias to fold them */
+    if (!(t->filter->flags & TFLM_TENSOR_CONSTANT) || (t->bias && !(t->bias->flags & TFLM_TENSOR_CONSTANT))) {
+        return tflm_fail(it, TFLM_ERROR_UNSUPPORTED, "int8 filter and bias must be constant");
+    }
+    return tflm_request_scratch(it, node, tflm_conv_folded_bias_bytes(d));
 }

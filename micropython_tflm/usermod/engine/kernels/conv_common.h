@@ -23,7 +23,7 @@
 typedef struct {
     int8_t input, filter, bias;  /* node input indices */
     int8_t channel_dim;          /* filter dimension of the output channels */
-    uint8_t folded_bias;         /* int8: keep bias + input_offset * filter sum per channel */
+    uint8_t folded_bias;         /* int8: fold input_offset * filter sum into the bias at each eval */
     uint16_t int16_bias_types;   /* bias types allowed with int16 input, as 1 << type */
 } tflm_conv_layout;
 
@@ -43,11 +43,13 @@ typedef struct {
     int32_t pad_h, pad_w;      /* rows above and columns left of the input */
     int32_t input_offset;      /* -input zero point (int8) */
     int32_t output_offset;     /* output zero point (int8) */
-    int32_t act_min, act_max;
-    float act_min_f, act_max_f;
-    int32_t narrow_accumulator; /* 16x8 CONV_2D with an int32 bias: TFLite sums in int32 */
-    /* Quantized: int32 multiplier[out_c], int8 shift[out_c] padded to 4 bytes,
-     * then for int8 when the layout asks for it int32 folded bias[out_c]. */
+    union {                    /* activation range: quantized or float32 */
+        struct { int32_t min, max; } q;
+        struct { float min, max; } f;
+    } act;
+    uint8_t narrow_accumulator; /* 16x8 CONV_2D with an int32 bias: TFLite sums in int32 */
+    /* Quantized: int32 multiplier[out_c], then int8 shift[out_c]. The folded
+     * bias is no op data: eval computes it into the node's scratch. */
 } tflm_conv_data;
 
 /* Op data bytes for the node (the per-channel arrays depend on the model). */
@@ -70,9 +72,18 @@ tflm_status tflm_conv_tensors_get(tflm_interpreter *it, const tflm_node *node, c
 tflm_status tflm_conv_geometry(tflm_interpreter *it, const tflm_conv_tensors *t, tflm_conv_data *d, int padding,
     int32_t stride_h, int32_t stride_w, int32_t dilation_h, int32_t dilation_w, bool transposed);
 
-/* Activation range, and for quantized ops the per-channel constants. */
-tflm_status tflm_conv_quantize(tflm_interpreter *it, const tflm_conv_layout *l, const tflm_conv_tensors *t,
-    tflm_conv_data *d, int activation);
+/*
+ * Activation range, and for quantized ops the per-channel constants; asks
+ * for the scratch of the folded bias (tflm_conv_int8_params) when the layout
+ * folds it.
+ */
+tflm_status tflm_conv_quantize(tflm_interpreter *it, tflm_node *node, const tflm_conv_layout *l,
+    const tflm_conv_tensors *t, tflm_conv_data *d, int activation);
+
+/* Scratch bytes of the folded bias: one int32 per output channel. */
+static inline uint32_t tflm_conv_folded_bias_bytes(const tflm_conv_data *d) {
+    return 4u * (uint32_t)d->out_c;
+}
 
 /* Reads the Conv2D-style options common to the three ops. */
 typedef struct {
@@ -89,10 +100,6 @@ static inline int32_t *tflm_conv_multipliers(const tflm_conv_data *d) {
 
 static inline int8_t *tflm_conv_shifts(const tflm_conv_data *d) {
     return (int8_t *)(tflm_conv_multipliers(d) + d->out_c);
-}
-
-static inline int32_t *tflm_conv_folded_bias(const tflm_conv_data *d) {
-    return (int32_t *)(void *)(tflm_conv_shifts(d) + (((uint32_t)d->out_c + 3u) & ~3u));
 }
 
 /*
@@ -155,8 +162,8 @@ typedef struct {
 /*
  * What the int8 CONV_2D and DEPTHWISE_CONV_2D loops need besides the tensors.
  * TFLite sums w * (x + input_offset): for windows inside the input that is
- * sum w * x plus a constant folded into the bias at prepare; windows cut by
- * the padding add input_offset to each input and start from the plain bias.
+ * sum w * x plus a constant folded into the bias; windows cut by the padding
+ * add input_offset to each input and start from the plain bias.
  */
 typedef struct {
     const int32_t *bias;       /* the model's, NULL for none */
@@ -167,14 +174,15 @@ typedef struct {
     int32_t zero_point, min, max; /* output zero point and activation range */
 } tflm_conv_int8;
 
-static inline tflm_conv_int8 tflm_conv_int8_params(const tflm_conv_data *d, const int32_t *bias) {
-    tflm_conv_int8 k = {
-        .bias = bias, .folded = tflm_conv_folded_bias(d), .multiplier = tflm_conv_multipliers(d),
-        .shift = tflm_conv_shifts(d), .input_offset = d->input_offset,
-        .zero_point = d->output_offset, .min = d->act_min, .max = d->act_max,
-    };
-    return k;
-}
+/*
+ * The parameters of one int8 eval. Computes the folded bias, bias +
+ * input_offset * (sum of the channel's filter), into the first
+ * tflm_conv_folded_bias_bytes of the node's scratch: an add per filter
+ * weight each invoke, where keeping it would cost 4 persistent bytes per
+ * channel.
+ */
+tflm_conv_int8 tflm_conv_int8_params(const tflm_interpreter *it, const tflm_node *node, const tflm_conv_layout *l,
+    const tflm_conv_data *d);
 
 /* Accumulator start of channel c for a window inside the input (whole) or cut by the padding. */
 static inline int32_t tflm_conv_int8_start(const tflm_conv_int8 *k, bool whole, int32_t c) {
@@ -244,17 +252,17 @@ static inline int64_t tflm_conv_bias64(const tflm_tensor *bias, const void *data
 }
 
 static inline int8_t tflm_conv_requantize_i8(const tflm_conv_data *d, int32_t acc, int32_t multiplier, int shift) {
-    return (int8_t)tflm_clamp(tflm_requantize(acc, multiplier, shift) + d->output_offset, d->act_min, d->act_max);
+    return (int8_t)tflm_clamp(tflm_requantize(acc, multiplier, shift) + d->output_offset, d->act.q.min, d->act.q.max);
 }
 
 /* 16x8: the int64 accumulator, or its low 32 bits when TFLite sums in int32. */
 static inline int16_t tflm_conv_requantize_i16(const tflm_conv_data *d, int64_t acc, int32_t multiplier, int shift) {
     int32_t v = d->narrow_accumulator ? tflm_mbqm((int32_t)acc, multiplier, shift) : tflm_mbqm64(acc, multiplier, shift);
-    return (int16_t)tflm_clamp(v, d->act_min, d->act_max);
+    return (int16_t)tflm_clamp(v, d->act.q.min, d->act.q.max);
 }
 
 static inline float tflm_conv_clamp_f32(const tflm_conv_data *d, float v) {
-    return v < d->act_min_f ? d->act_min_f : (v > d->act_max_f ? d->act_max_f : v);
+    return v < d->act.f.min ? d->act.f.min : (v > d->act.f.max ? d->act.f.max : v);
 }
 
 #endif

@@ -39,7 +39,7 @@ static tflm_status dw_prepare(tflm_interpreter *it, tflm_node *node) {
         return tflm_fail(it, TFLM_ERROR_MODEL, "%d input channels with depth multiplier %d do not give %d output channels",
             (int)d->in_c, (int)d->group_out_c, (int)d->out_c);
     }
-    return tflm_conv_quantize(it, &LAYOUT, &t, d, tflm_option_u8(it, node, OPT_ACTIVATION, TFLM_ACT_NONE));
+    return tflm_conv_quantize(it, node, &LAYOUT, &t, d, tflm_option_u8(it, node, OPT_ACTIVATION, TFLM_ACT_NONE));
 }
 
 /* The taps of (x + x_offset) times those of w. */
@@ -158,9 +158,8 @@ static void dw_channels_i8(const tflm_conv_int8 *params, const tflm_conv_grid *g
 static void dw_eval_int8(const tflm_interpreter *it, const tflm_node *node, const tflm_conv_data *d) {
     const int8_t *input = tflm_data(it, tflm_node_input(it, node, 0));
     const int8_t *filter = tflm_data(it, tflm_node_input(it, node, 1));
-    const tflm_tensor *bias_t = tflm_node_input(it, node, 2);
     int8_t *out = tflm_data(it, tflm_node_output(it, node, 0));
-    const tflm_conv_int8 k = tflm_conv_int8_params(d, bias_t ? tflm_data(it, bias_t) : NULL);
+    const tflm_conv_int8 k = tflm_conv_int8_params(it, node, &LAYOUT, d);
     for (int32_t b = 0; b < d->batches; b++) {
         const int8_t *in_b = input + b * d->in_h * d->in_w * d->in_c;
         for (int32_t oy = 0; oy < d->out_h; oy++) {

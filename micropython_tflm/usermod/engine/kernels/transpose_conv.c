@@ -60,7 +60,7 @@ static tflm_status tc_prepare(tflm_interpreter *it, tflm_node *node) {
         return tflm_fail(it, TFLM_ERROR_MODEL, "filter has %d input channels, input has %d",
             (int)tflm_dim(it, t.filter, 3), (int)d->in_c);
     }
-    return tflm_conv_quantize(it, &LAYOUT, &t, d, tflm_option_u8(it, node, OPT_ACTIVATION, TFLM_ACT_NONE));
+    return tflm_conv_quantize(it, node, &LAYOUT, &t, d, tflm_option_u8(it, node, OPT_ACTIVATION, TFLM_ACT_NONE));
 }
 
 /*
