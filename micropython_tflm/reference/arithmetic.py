@@ -1,9 +1,9 @@
-"""SUB and MUL: float, int32, and int8/int16 with requantization; numpy broadcasting.
+"""ADD, SUB and MUL: float, int32, and int8/int16 with requantization; numpy broadcasting.
 
-TFLM: micro/kernels/{sub,mul}{,_common}.cc over kernels/internal/reference/
-{sub,mul}.h and reference/integer_ops/mul.h. Quantized SUB rescales both
+TFLM: micro/kernels/{add,sub,mul}{,_common}.cc over kernels/internal/reference/
+{add,sub,mul}.h and reference/integer_ops/{add,mul}.h. Quantized ADD and SUB rescale both
 inputs to a common scale with `left_shift` bits of headroom (20 for int8, 15
-for int16), subtracts, and rescales to the output; MUL multiplies the centred
+for int16), add or subtract, and rescale to the output; MUL multiplies the centred
 inputs and rescales once by input1_scale * input2_scale / output_scale.
 """
 
@@ -24,21 +24,31 @@ def _output_type(call: OpCall) -> str:
     return type_name
 
 
-@op("SUB")
-def sub(call: OpCall) -> None:
+def _add_or_sub(call: OpCall, sign: int) -> None:
     a, b = call.input(0), call.input(1)
     out = call.output_tensor()
     type_name = _output_type(call)
     if type_name == "FLOAT32":
-        result = clamp_float(a.astype(np.float32) - b.astype(np.float32), call.operator.activation)
+        result = clamp_float(a.astype(np.float32) + sign * b.astype(np.float32), call.operator.activation)
     elif type_name == "INT32":
-        result = wrap32(a.astype(np.int64) - b.astype(np.int64))
+        result = wrap32(a.astype(np.int64) + sign * b.astype(np.int64))
     else:
-        result = _quantized_sub(call, a, b)
+        result = _quantized_add_or_sub(call, a, b, sign)
     call.set_output(np.broadcast_to(result, out.shape).astype(out.dtype))
 
 
-def _quantized_sub(call: OpCall, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+@op("ADD")
+def add(call: OpCall) -> None:
+    _add_or_sub(call, 1)
+
+
+@op("SUB")
+def sub(call: OpCall) -> None:
+    _add_or_sub(call, -1)
+
+
+def _quantized_add_or_sub(call: OpCall, a: np.ndarray, b: np.ndarray, sign: int) -> np.ndarray:
+    """Both inputs rescaled to a common scale with `left_shift` bits of headroom, combined, rescaled."""
     out = call.output_tensor()
     scale_a, zero_a = quantized_params(call.input_tensor(0))
     scale_b, zero_b = quantized_params(call.input_tensor(1))
@@ -50,7 +60,7 @@ def _quantized_sub(call: OpCall, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     multiplier_out, shift_out = quantize_multiplier(twice_max_input_scale / ((1 << left_shift) * scale_out))
     scaled_a = multiply_by_quantized_multiplier((a.astype(np.int64) - zero_a) << left_shift, multiplier_a, shift_a)
     scaled_b = multiply_by_quantized_multiplier((b.astype(np.int64) - zero_b) << left_shift, multiplier_b, shift_b)
-    raw = multiply_by_quantized_multiplier(wrap32(scaled_a - scaled_b), multiplier_out, shift_out) + zero_out
+    raw = multiply_by_quantized_multiplier(wrap32(scaled_a + sign * scaled_b), multiplier_out, shift_out) + zero_out
     low, high = quantized_activation_range(call.operator.activation, out)
     return np.clip(raw, low, high)
 
