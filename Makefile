@@ -15,10 +15,10 @@ ENGINE_DEPS := $(TFLM_ENGINE_SRC) $(TFLM_ENGINE_DIR)/engine.mk \
 help:
 	@echo "make test                install what is missing, then run every test (host, sanitizers, emulated boards)"
 	@echo "make test-host           the pytest suites only"
-	@echo "make test-emulated       conformance of every shared model on qemu_mps2 and rp2040_emu"
+	@echo "make test-emulated       conformance of every shared model on qemu_mps2, qemu_mps2_an386 and rp2040_emu"
 	@echo "make deps                install the Debian, Python and npm packages the builds and tests need"
 	@echo "make lib                 host shared library of the engine (used by the host tools)"
-	@echo "make engine-arm          compile the engine core for Cortex-M0+ (warnings are errors)"
+	@echo "make engine-arm          compile the engine core for Cortex-M0+ and Cortex-M4F (warnings are errors)"
 	@echo "make sanitize            engine unit tests and model checker built with ASan + UBSan"
 	@echo "make fuzz                fuzz model loading and invoke with libFuzzer (FUZZ_SECONDS=600)"
 	@echo "make firmware BOARD=b    MicroPython firmware with the tflm module for boards/b (default host)"
@@ -40,11 +40,12 @@ test: deps
 test-host:
 	$(PYTHON) -m pytest host_tests
 
-# Every shared model on qemu_mps2 and rp2040_emu against TFLite Micro and the numpy reference
-# (tables and JSON reports in build/reports/). MAKEFLAGS is cleared: the firmware builds the
+# Every shared model on qemu_mps2 (Cortex-M3), qemu_mps2_an386 (Cortex-M4F: the DSP kernels) and
+# rp2040_emu against TFLite Micro and the numpy reference (tables and JSON reports in build/reports/). MAKEFLAGS is cleared: the firmware builds the
 # harness starts are makes of their own, outside this make's jobserver.
 test-emulated:
 	MAKEFLAGS= $(PYTHON) -m micropython_tflm test --board qemu_mps2
+	MAKEFLAGS= $(PYTHON) -m micropython_tflm test --board qemu_mps2_an386
 	MAKEFLAGS= $(PYTHON) -m micropython_tflm test --board rp2040_emu
 
 # The engine as a host shared library, loaded by micropython_tflm.engine (ctypes).
@@ -53,11 +54,17 @@ $(BUILD)/lib/libtflm.so: $(ENGINE_DEPS)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(ENGINE_WARN) -O2 -fPIC -shared $(TFLM_ENGINE_CFLAGS) -o $@ $(TFLM_ENGINE_SRC) -lm
 
+# The engine for the Cortex-M0+ (portable kernels) and the Cortex-M4F (the DSP extension's kernels).
 ENGINE_ARM_OBJ := $(patsubst $(TFLM_ENGINE_DIR)/%.c,$(BUILD)/engine-arm/%.o,$(TFLM_ENGINE_SRC))
-engine-arm: $(ENGINE_ARM_OBJ)
+ENGINE_ARM_M4_OBJ := $(patsubst $(TFLM_ENGINE_DIR)/%.c,$(BUILD)/engine-arm-m4/%.o,$(TFLM_ENGINE_SRC))
+engine-arm: $(ENGINE_ARM_OBJ) $(ENGINE_ARM_M4_OBJ)
 $(BUILD)/engine-arm/%.o: $(TFLM_ENGINE_DIR)/%.c $(ENGINE_DEPS)
 	@mkdir -p $(@D)
 	arm-none-eabi-gcc $(ENGINE_WARN) -Os -mcpu=cortex-m0plus -mthumb $(TFLM_ENGINE_CFLAGS) -c -o $@ $<
+$(BUILD)/engine-arm-m4/%.o: $(TFLM_ENGINE_DIR)/%.c $(ENGINE_DEPS)
+	@mkdir -p $(@D)
+	arm-none-eabi-gcc $(ENGINE_WARN) -O2 -mcpu=cortex-m4 -mfpu=fpv4-sp-d16 -mfloat-abi=hard -mthumb \
+		$(TFLM_ENGINE_CFLAGS) -c -o $@ $<
 
 # Host test tools, with every undefined-behaviour report fatal.
 SANITIZE_FLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -115,4 +122,4 @@ footprint: fetch-micropython
 # MAC, interpreter overhead, per-op time; report in build/reports/bench/README.md.
 .PHONY: bench
 bench:
-	$(PYTHON) -m micropython_tflm bench --board host --board qemu_mps2 --board rp2040_emu
+	$(PYTHON) -m micropython_tflm bench --board host --board qemu_mps2 --board qemu_mps2_an386 --board rp2040_emu

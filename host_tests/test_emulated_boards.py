@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from tflite_micro import runtime
 
-from micropython_tflm.harness import BoardError, RunResult
+from micropython_tflm.harness import BoardError, RunResult, get_board
 from micropython_tflm.harness.emulated import EmulatedBoard, Emulator
 from micropython_tflm.harness.qemu_mps2 import QemuMps2Board
 from micropython_tflm.harness.rp2040_emu import RP2040EmuBoard
@@ -277,8 +277,10 @@ def test_rp2040_hello_world_invoke_cycles(rp2040: RP2040EmuBoard, models_dir: Pa
 
 
 def test_qemu_mps2_an386_variant(models_dir: Path, tmp_path: Path):
-    board = QemuMps2Board(variant="an386")
+    board = get_board("qemu_mps2_an386")
+    assert isinstance(board, QemuMps2Board) and board.folder == "qemu_mps2"
     board.build()
+    assert board.firmware.parent.name == "qemu_mps2-an386"
     inputs = [-128, 0, 127]
     _, _, outputs = run_literal(board, tmp_path, HELLO_SCRIPT.format(inputs=inputs), files=[models_dir / HELLO])
     assert outputs == reference_hello(models_dir, inputs)

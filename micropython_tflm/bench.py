@@ -1,15 +1,16 @@
 """Benchmarks against TensorFlow Lite Micro: arena bytes, time per invoke, cycles per MAC and
 interpreter overhead, on the boards and on the host.
 
-`python -m micropython_tflm bench --board NAME` (`make bench` for host, qemu_mps2 and rp2040_emu)
+`python -m micropython_tflm bench --board NAME` (`make bench` for host, qemu_mps2, qemu_mps2_an386
+and rp2040_emu)
 runs micropython_tflm/py/tflm_bench.py on the board for each model and writes DIR/NAME.json;
 the report (DIR/README.md, DIR/bench.json and the plots) is then rebuilt from every board's
 JSON in DIR, so boards can be measured one at a time.
 
 What each board measures:
 - rp2040_emu: RP2040 (Cortex-M0+) cycles from rp2040js's counter, models in flash as on a Pico;
-- qemu_mps2: instructions (QEMU runs with -icount shift=0, so each SysTick cycle of the board's
-  25 MHz clock is 40 instructions);
+- qemu_mps2 (Cortex-M3) and qemu_mps2_an386 (Cortex-M4F, DSP extension): instructions (QEMU runs
+  with -icount shift=0, so each SysTick cycle of the board's 25 MHz clock is 40 instructions);
 - host: microseconds in MicroPython, and the engine (ctypes) against the tflite-micro runtime.
 """
 
@@ -32,6 +33,7 @@ import numpy as np
 from . import engine
 from .catalog import MODELS_DIR
 from .harness import BUILD, REPO, Board, get_board
+from .harness.emulated import EmulatedBoard
 from .harness.rp2040_emu import RP2040EmuBoard
 from .model import Model
 
@@ -77,11 +79,13 @@ class Measure:
     clock_hz: int | None  # for milliseconds at the real chip's clock
 
 
+QEMU_BOARDS = {"qemu_mps2": "mps2-an385 (Cortex-M3)",
+               "qemu_mps2_an386": "mps2-an386 (Cortex-M4F, DSP extension: SMLAD does two MACs)"}
 BOARD_MEASURES = {
     "rp2040_emu": Measure("cycles", 1, RP2040_HZ),
-    "qemu_mps2": Measure("instructions", QEMU_INSTRUCTIONS_PER_TICK, None),
+    **{board: Measure("instructions", QEMU_INSTRUCTIONS_PER_TICK, None) for board in QEMU_BOARDS},
 }
-DEFAULT_INVOKES = {"rp2040_emu": 3, "qemu_mps2": 3}
+DEFAULT_INVOKES = {"rp2040_emu": 3, **{board: 3 for board in QEMU_BOARDS}}
 HOST_INVOKES = 21
 
 
@@ -355,7 +359,7 @@ def run_board(board_name: str, models: Sequence[str], invokes: int | None = None
         results["models"][name] = entry
         results["measure"] = measure.name
         log(summary_line(name, entry))
-    if isinstance(board, FrozenModelsRP2040) or board_name == "qemu_mps2":
+    if isinstance(board, EmulatedBoard):
         # A second emulator run of the first model shows the figures repeat.
         name = models[0]
         again = device_run(name)
@@ -460,8 +464,8 @@ def write_report(report_dir: Path, footprint: list[str]) -> Path:
             lines += [f"RP2040 (Cortex-M0+) cycles counted by rp2040js, models in flash; ms at "
                       f"{RP2040_HZ // 1_000_000} MHz. Median of {data['invokes']} invokes. rp2040js charges no "
                       f"flash wait states: on a Pico, XIP cache misses on weights add cycles.", ""]
-        elif board == "qemu_mps2":
-            lines += [f"Instructions executed on QEMU mps2-an385 (Cortex-M3), -icount shift=0: "
+        elif board in QEMU_BOARDS:
+            lines += [f"Instructions executed on QEMU {QEMU_BOARDS[board]}, -icount shift=0: "
                       f"{QEMU_INSTRUCTIONS_PER_TICK} instructions per tick of the board's 25 MHz SysTick, "
                       f"so figures are multiples of {QEMU_INSTRUCTIONS_PER_TICK}. Median of {data['invokes']} "
                       f"invokes.", ""]
@@ -503,15 +507,18 @@ def write_report(report_dir: Path, footprint: list[str]) -> Path:
                    series)
     lines += ["## Cycles per MAC against TFLM's published figures", "",
               "TFLM's figures as the issue quotes them (measured on other cores than the RP2040's Cortex-M0+). "
-              "Ours: RP2040 cycles in rp2040js (no flash wait states); qemu_mps2 counts instructions, not cycles.",
+              "Ours: RP2040 cycles in rp2040js (no flash wait states); the QEMU boards count instructions, not "
+              "cycles: qemu_mps2 is the Cortex-M3 (an385), qemu_mps2_an386 the Cortex-M4F, whose DSP "
+              "extension's SMLAD does two multiply-accumulates in one instruction.",
               "", "![cycles per MAC](cycles_per_mac.png)", ""]
     published = list(TFLM_CYCLES_PER_MAC)
+    ours = ["rp2040_emu", *QEMU_BOARDS]
     rows = []
     for m in TFLM_CYCLES_PER_MAC[published[0]]:
-        ours = boards.get("rp2040_emu", {}).get("models", {}).get(m, {}).get("per_mac")
-        qemu = boards.get("qemu_mps2", {}).get("models", {}).get(m, {}).get("per_mac")
-        rows.append([m, number(ours, 1), number(qemu, 1), *(number(TFLM_CYCLES_PER_MAC[p][m], 1) for p in published)])
-    lines += table(["model", "ours rp2040_emu cycles/MAC", "ours qemu_mps2 instructions/MAC", *published], rows)
+        rows.append([m, *(number(boards.get(b, {}).get("models", {}).get(m, {}).get("per_mac"), 1) for b in ours),
+                     *(number(TFLM_CYCLES_PER_MAC[p][m], 1) for p in published)])
+    lines += table(["model", "ours rp2040_emu cycles/MAC",
+                    *(f"ours {b} instructions/MAC" for b in QEMU_BOARDS), *published], rows)
 
     lines += ["## Flash footprint", "", *footprint, ""]
     lines += ["## Commands", "", "```", *(b["command"] for b in boards.values() if "command" in b), "```", ""]

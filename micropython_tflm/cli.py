@@ -322,8 +322,8 @@ def test(args: argparse.Namespace) -> int:
                 help="measure TFLite Micro's arena by bisection instead of quoting the models' README"))
 def bench(args: argparse.Namespace) -> int:
     """For each model, on each board: arena bytes against TFLite Micro's, time per invoke (RP2040
-    cycles on rp2040_emu with the models in flash, instructions on qemu_mps2, microseconds on the
-    host), cycles per MAC against TFLM's published figures, interpreter overhead (invoke time less
+    cycles on rp2040_emu with the models in flash, instructions on qemu_mps2 and qemu_mps2_an386,
+    microseconds on the host), cycles per MAC against TFLM's published figures, interpreter overhead (invoke time less
     the kernels' profiled time) and the time per operator type; on the host board also the engine
     against the tflite-micro runtime. Each board's figures go to DIR/BOARD.json; DIR/README.md,
     DIR/bench.json and the plots are rebuilt from all boards measured into DIR."""

@@ -37,12 +37,17 @@ class Board(ABC):
         self.port = port
 
     @property
+    def folder(self) -> str:
+        """The boards/ folder the firmware is built from (one folder may build several boards)."""
+        return self.name
+
+    @property
     def build_dir(self) -> Path:
         return BUILD / self.name
 
     def build(self) -> None:
-        """Builds the firmware with `make firmware BOARD=<name>`."""
-        subprocess.run(["make", "-s", "-C", str(REPO), "firmware", f"BOARD={self.name}"], check=True)
+        """Builds the firmware with `make firmware BOARD=<folder>`."""
+        subprocess.run(["make", "-s", "-C", str(REPO), "firmware", f"BOARD={self.folder}"], check=True)
 
     def flash(self) -> None:
         raise BoardError(f"board {self.name} has nothing to flash")
@@ -61,6 +66,7 @@ _BOARDS: dict[str, type[Board]] = {}
 _MODULES = {
     "host": "micropython_tflm.harness.host",
     "qemu_mps2": "micropython_tflm.harness.qemu_mps2",
+    "qemu_mps2_an386": "micropython_tflm.harness.qemu_mps2",
     "rp2040_emu": "micropython_tflm.harness.rp2040_emu",
     "esp32": "micropython_tflm.harness.serial_board",
     "rp2": "micropython_tflm.harness.serial_board",

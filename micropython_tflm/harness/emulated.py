@@ -6,7 +6,7 @@ semihosting). Everything else is what a user does with a real board: mpremote
 enters the raw REPL on the pty, sets sys.argv and runs the script. Whatever
 goes wrong, the emulator is killed and its pty closed before returning.
 
-`python -m micropython_tflm.harness.emulated qemu_mps2|rp2040_emu [--dir DIR]`
+`python -m micropython_tflm.harness.emulated qemu_mps2|qemu_mps2_an386|rp2040_emu [--dir DIR]`
 starts one and prints its pty for `mpremote connect <pty> ...`.
 """
 
@@ -203,7 +203,7 @@ class EmulatedBoard(Board):
         with open(self.build_lock, "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             subprocess.run(["make", "-s", "-C", str(REPO), f"-j{os.cpu_count() or 1}", "firmware",
-                            f"BOARD={self.name}", *self.make_args()], check=True)
+                            f"BOARD={self.folder}", *self.make_args()], check=True)
 
     def make_args(self) -> list[str]:
         return []
@@ -217,7 +217,7 @@ class EmulatedBoard(Board):
         """A running emulator, stopped on leaving the block, whatever happened."""
         if not self.firmware.is_file():
             raise BoardError(f"{self.firmware} is missing: build the board first "
-                             f"(make firmware BOARD={self.name})")
+                             f"(make firmware BOARD={self.folder} {' '.join(self.make_args())})")
         with tempfile.NamedTemporaryFile("w", prefix=f"{self.name}-", suffix=".log") as log:
             emulator = self.launch(workdir, log)
             try:
@@ -257,7 +257,7 @@ class EmulatedBoard(Board):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Starts an emulated board and prints its serial pty.")
-    parser.add_argument("board", choices=["qemu_mps2", "rp2040_emu"])
+    parser.add_argument("board", choices=["qemu_mps2", "qemu_mps2_an386", "rp2040_emu"])
     parser.add_argument("--dir", type=Path, default=Path.cwd(), help="folder open() reads files from")
     args = parser.parse_args()
     # get_board imports this module under its package name, a different class

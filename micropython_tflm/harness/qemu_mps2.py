@@ -1,4 +1,5 @@
-"""QEMU's mps2-an385 (Cortex-M3), or mps2-an386 (Cortex-M4F), running boards/qemu_mps2.
+"""QEMU's mps2-an385 (Cortex-M3, board qemu_mps2) or mps2-an386 (Cortex-M4F, board
+qemu_mps2_an386), running boards/qemu_mps2.
 
 QEMU counts time in instructions (-icount shift=0), so runs repeat exactly;
 the UART is a pty that mpremote connects to, and semihosting makes the run's
@@ -25,18 +26,20 @@ HEAP_BYTES = {"an385": 24_257_840, "an386": 24_261_168}
 class QemuMps2Board(EmulatedBoard):
     name = "qemu_mps2"
     description = "MicroPython with tflm on QEMU mps2-an385, Cortex-M3 (boards/qemu_mps2)"
+    variant = "an385"  # QEMU's machine mps2-<variant>; the Makefile's VARIANT
 
-    def __init__(self, port: str | None = None, variant: str = "an385"):
-        """`variant`: "an385" (Cortex-M3) or "an386" (Cortex-M4F, hardware float)."""
+    def __init__(self, port: str | None = None):
         super().__init__(port)
-        if variant not in ("an385", "an386"):
-            raise BoardError(f"unknown mps2 variant {variant!r}: an385 or an386")
-        self.variant = variant
-        self.heap_bytes = HEAP_BYTES[variant]
+        self.heap_bytes = HEAP_BYTES[self.variant]
+
+    @property
+    def folder(self) -> str:
+        return "qemu_mps2"
 
     @property
     def build_dir(self) -> Path:
-        return BUILD / (self.name if self.variant == "an385" else f"{self.name}-{self.variant}")
+        # Where boards/qemu_mps2/Makefile puts each variant's build.
+        return BUILD / (self.folder if self.variant == "an385" else f"{self.folder}-{self.variant}")
 
     def make_args(self) -> list[str]:
         return [f"VARIANT={self.variant}"]
@@ -70,3 +73,13 @@ def read_pty_path(emulator: Emulator, timeout: float) -> str:
     if PTY_MESSAGE not in text:
         raise BoardError(f"unexpected QEMU output: {text.strip()}")
     return text.split(PTY_MESSAGE, 1)[1].split()[0]
+
+
+@register
+class QemuMps2An386Board(QemuMps2Board):
+    """The same firmware built for the Cortex-M4F: hardware float and the DSP extension's SIMD
+    multiply-accumulates (SMLAD), which the int8 kernels use when __ARM_FEATURE_DSP is defined."""
+
+    name = "qemu_mps2_an386"
+    description = "MicroPython with tflm on QEMU mps2-an386, Cortex-M4F (boards/qemu_mps2 VARIANT=an386)"
+    variant = "an386"
