@@ -1,0 +1,195 @@
+/*
+ * The ARMv7E-M DSP helpers (kernels/dsp_armv7em.h) against plain C sums,
+ * bare metal on QEMU's mps2-an386 (Cortex-M4): seeded random vectors of
+ * every length from 0 to 67 at every byte alignment, the int8 extremes,
+ * input offsets from -127 to 128, and accumulators that wrap. Prints one
+ * line per failure over semihosting and exits with the number of failures.
+ * host_tests/test_dsp_armv7em.py builds and runs it.
+ */
+#include <stdint.h>
+
+#include "kernels/dsp_armv7em.h"
+
+#ifndef TFLM_ARMV7EM_DSP
+#error "build for a core with the DSP extension, e.g. -mcpu=cortex-m4"
+#endif
+
+#define SYS_WRITE0 0x04
+#define SYS_EXIT_EXTENDED 0x20
+#define ADP_STOPPED_APPLICATION_EXIT 0x20026
+
+static uint32_t semihosting(uint32_t op, const void *arg) {
+    register uint32_t r0 __asm__ ("r0") = op;
+    register const void *r1 __asm__ ("r1") = arg;
+    __asm__ volatile ("bkpt 0xab" : "+r" (r0) : "r" (r1) : "memory");
+    return r0;
+}
+
+static void print(const char *s) {
+    semihosting(SYS_WRITE0, s);
+}
+
+static void print_int(int32_t v) {
+    char text[12], *p = text + sizeof text;
+    uint32_t u = v < 0 ? 0u - (uint32_t)v : (uint32_t)v;
+    *--p = 0;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) {
+        *--p = '-';
+    }
+    print(p);
+}
+
+static uint32_t rng_state; /* seeded by main */
+
+static uint32_t rng(void) {
+    /* xorshift32 */
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 17;
+    rng_state ^= rng_state << 5;
+    return rng_state;
+}
+
+/* Mostly random bytes, with the extremes often enough to meet every pairing. */
+static int8_t random_i8(void) {
+    uint32_t r = rng();
+    switch (r & 7) {
+    case 0: return -128;
+    case 1: return 127;
+    default: return (int8_t)(r >> 8);
+    }
+}
+
+static int32_t random_offset(void) {
+    uint32_t r = rng();
+    switch (r & 3) {
+    case 0: return 0;
+    case 1: return (r & 4) ? -127 : 128;
+    default: return (int32_t)((r >> 8) % 256) - 127;
+    }
+}
+
+/* Accumulators near the int32 limits make the sums wrap. */
+static int32_t random_acc(void) {
+    uint32_t r = rng();
+    return (r & 1) ? (int32_t)(r ^ 0x7fffff00u) : (int32_t)(r >> 12) - (1 << 19);
+}
+
+/* The wrapping sum the portable kernels compute (-fwrapv), in unsigned arithmetic here. */
+static int32_t reference_dot(const int8_t *x, int32_t x_offset, const int8_t *w, int32_t n, int32_t acc) {
+    uint32_t sum = (uint32_t)acc;
+    for (int32_t i = 0; i < n; i++) {
+        sum += (uint32_t)((x[i] + x_offset) * w[i]);
+    }
+    return (int32_t)sum;
+}
+
+static int failures;
+
+static void fail(const char *what, int32_t n, int32_t lane, int32_t got, int32_t want) {
+    if (failures++ < 20) {
+        print(what);
+        print(": n ");
+        print_int(n);
+        print(" lane ");
+        print_int(lane);
+        print(" got ");
+        print_int(got);
+        print(" want ");
+        print_int(want);
+        print("\n");
+    }
+}
+
+#define MAX_N 67
+
+static int8_t x_buf[MAX_N + 4], w_buf[4][MAX_N + 4];
+
+static void test_dot4(void) {
+    for (int32_t n = 0; n <= MAX_N; n++) {
+        for (int32_t trial = 0; trial < 12; trial++) {
+            /* x and each w at their own alignment */
+            const int8_t *x = x_buf + (trial & 3);
+            const int8_t *w[4];
+            for (int j = 0; j < 4; j++) {
+                w[j] = w_buf[j] + ((trial + j * (trial >> 2)) & 3);
+            }
+            for (int32_t i = 0; i < MAX_N + 4; i++) {
+                x_buf[i] = random_i8();
+                for (int j = 0; j < 4; j++) {
+                    w_buf[j][i] = random_i8();
+                }
+            }
+            int32_t x_offset = random_offset(), acc[4], want[4];
+            for (int j = 0; j < 4; j++) {
+                acc[j] = random_acc();
+                want[j] = reference_dot(x, x_offset, w[j], n, acc[j]);
+            }
+            tflm_dsp_dot4_i8(x, x_offset, w, n, acc);
+            for (int j = 0; j < 4; j++) {
+                if (acc[j] != want[j]) {
+                    fail("tflm_dsp_dot4_i8", n, j, acc[j], want[j]);
+                }
+            }
+        }
+    }
+}
+
+static void test_lanes4(void) {
+    for (int32_t trial = 0; trial < 4000; trial++) {
+        int8_t x[4], w[4];
+        int32_t acc[4], want[4], x_offset = random_offset();
+        for (int j = 0; j < 4; j++) {
+            x[j] = random_i8();
+            w[j] = random_i8();
+            acc[j] = random_acc();
+            want[j] = reference_dot(&x[j], x_offset, &w[j], 1, acc[j]);
+        }
+        tflm_dsp_lanes4_i8(tflm_dsp_load4(x), tflm_dsp_offset_pair(x_offset), tflm_dsp_load4(w), acc);
+        for (int j = 0; j < 4; j++) {
+            if (acc[j] != want[j]) {
+                fail("tflm_dsp_lanes4_i8", trial, j, acc[j], want[j]);
+            }
+        }
+    }
+}
+
+int main(void) {
+    rng_state = 12345;
+    test_dot4();
+    test_lanes4();
+    print("dsp_armv7em: ");
+    print_int(failures);
+    print(" failures\n");
+    return failures;
+}
+
+/* Bare-metal entry: no .data to copy (nothing initialized is written), .bss zeroed. */
+extern uint32_t _estack, _sbss, _ebss;
+
+__attribute__((noreturn)) void Reset_Handler(void) {
+    for (uint32_t *p = &_sbss; p < &_ebss; p++) {
+        *p = 0;
+    }
+    const uint32_t exit_args[2] = { ADP_STOPPED_APPLICATION_EXIT, (uint32_t)main() };
+    semihosting(SYS_EXIT_EXTENDED, exit_args);
+    for (;;) {
+    }
+}
+
+/* A fault ends the run with status 255 instead of hanging the emulator. */
+static void fault(void) {
+    print("dsp_armv7em: fault\n");
+    const uint32_t exit_args[2] = { ADP_STOPPED_APPLICATION_EXIT, 255 };
+    semihosting(SYS_EXIT_EXTENDED, exit_args);
+    for (;;) {
+    }
+}
+
+__attribute__((section(".isr_vector"), used))
+const void *const vectors[16] = {
+    &_estack, Reset_Handler, fault, fault, fault, fault, fault, 0, 0, 0, 0, fault, fault, 0, fault, fault,
+};
