@@ -27,7 +27,7 @@ def test_dsp_helpers_match_plain_sums_on_cortex_m4(tmp_path: Path) -> None:
     subprocess.run(["arm-none-eabi-gcc", *CORTEX_M4, "-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-fwrapv",
                     f"-I{ENGINE}", "--specs=nano.specs", "-nostartfiles", f"-L{REPO / 'boards/common/cortexm'}",
                     f"-T{REPO / 'boards/qemu_mps2/mps2.ld'}", "-o", str(elf),
-                    str(REPO / "host_tests/c/test_dsp_armv7em.c")], check=True)
+                    str(REPO / "host_tests/c/test_dsp_armv7em.c"), str(ENGINE / "kernels/dsp_armv7em.c")], check=True)
     run = subprocess.run(["qemu-system-arm", "-M", "mps2-an386", "-display", "none", "-monitor", "none",
                           "-serial", "none", "-semihosting-config", "enable=on,target=native", "-kernel", str(elf)],
                          capture_output=True, text=True, timeout=120)

@@ -1,5 +1,5 @@
 /*
- * The ARMv7E-M DSP helpers (kernels/dsp_armv7em.h) against plain C sums,
+ * The ARMv7E-M DSP helpers (kernels/dsp_armv7em.h, .c) against plain C sums,
  * bare metal on QEMU's mps2-an386 (Cortex-M4): seeded random vectors of
  * every length from 0 to 67 at every byte alignment, the int8 extremes,
  * input offsets from -127 to 128, and accumulators that wrap. Prints one
@@ -138,20 +138,37 @@ static void test_dot4(void) {
     }
 }
 
-static void test_lanes4(void) {
-    for (int32_t trial = 0; trial < 4000; trial++) {
-        int8_t x[4], w[4];
-        int32_t acc[4], want[4], x_offset = random_offset();
-        for (int j = 0; j < 4; j++) {
-            x[j] = random_i8();
-            w[j] = random_i8();
-            acc[j] = random_acc();
-            want[j] = reference_dot(&x[j], x_offset, &w[j], 1, acc[j]);
+/* Windows of 0..3 rows by 0..4 columns over a buffer, the steps any byte counts, x in four lanes or one. */
+static int8_t window_x[512], window_w[512];
+
+static void test_lanes4_window(void) {
+    for (int32_t trial = 0; trial < 3000; trial++) {
+        tflm_dsp_window g;
+        g.rows = (int32_t)(rng() % 4);
+        g.cols = (int32_t)(rng() % 5);
+        g.x_col = 4 + (int32_t)(rng() % 13);
+        g.w_col = 4 + (int32_t)(rng() % 13);
+        g.x_row = g.cols * g.x_col + (int32_t)(rng() % 9);
+        g.w_row = g.cols * g.w_col + (int32_t)(rng() % 9);
+        for (uint32_t i = 0; i < sizeof window_x; i++) {
+            window_x[i] = random_i8();
+            window_w[i] = random_i8();
         }
-        tflm_dsp_lanes4_i8(tflm_dsp_load4(x), tflm_dsp_offset_pair(x_offset), tflm_dsp_load4(w), acc);
+        const int8_t *x = window_x + rng() % 4, *w = window_w + rng() % 4;
+        int32_t x_lane = trial & 1, x_offset = random_offset(), acc[4], want[4];
+        for (int j = 0; j < 4; j++) {
+            acc[j] = want[j] = random_acc();
+            for (int32_t r = 0; r < g.rows; r++) {
+                for (int32_t c = 0; c < g.cols; c++) {
+                    const int8_t *xt = x + r * g.x_row + c * g.x_col + j * x_lane, *wt = w + r * g.w_row + c * g.w_col + j;
+                    want[j] = reference_dot(xt, x_offset, wt, 1, want[j]);
+                }
+            }
+        }
+        tflm_dsp_lanes4_window_i8(x, x_lane, x_offset, w, &g, acc);
         for (int j = 0; j < 4; j++) {
             if (acc[j] != want[j]) {
-                fail("tflm_dsp_lanes4_i8", trial, j, acc[j], want[j]);
+                fail("tflm_dsp_lanes4_window_i8", trial, j, acc[j], want[j]);
             }
         }
     }
@@ -160,7 +177,7 @@ static void test_lanes4(void) {
 int main(void) {
     rng_state = 12345;
     test_dot4();
-    test_lanes4();
+    test_lanes4_window();
     print("dsp_armv7em: ");
     print_int(failures);
     print(" failures\n");
