@@ -95,3 +95,25 @@ def test_bench_on_the_host_board(models_dir: Path, tmp_path: Path) -> None:
     assert [op["op"] for op in entry["ops"]] == ["FULLY_CONNECTED"] * 3
     assert entry["kernels"] == sum(op["us"] for op in entry["ops"])
     assert entry["overhead"] == entry["per_invoke"] - sum(op["us"] for op in entry["ops"])
+
+
+@pytest.mark.parametrize("name", bench.DEFAULT_MODELS)
+def test_arena_is_below_tflms_and_its_planned_section_at_the_lower_bound(name: str, models_dir: Path) -> None:
+    buf = (models_dir / bench.MODELS[name]).read_bytes()
+    needed = engine.arena_needed(buf)
+    planned = engine.Engine(buf, needed)
+    assert planned.planned_bytes == planned.planned_lower_bound
+    assert needed < bench.TFLM_ARENA_32BIT[name]
+
+
+def test_every_shared_model_plans_at_its_lower_bound(models_dir: Path) -> None:
+    checked = 0
+    for path in sorted(models_dir.rglob("*.tflite")):
+        try:
+            needed = engine.arena_needed(path.read_bytes())
+        except engine.EngineError:
+            continue  # malformed or unsupported on purpose: the conformance tests check those
+        planned = engine.Engine(path.read_bytes(), needed)
+        assert planned.planned_bytes == planned.planned_lower_bound, path
+        checked += 1
+    assert checked == 140
