@@ -1,8 +1,9 @@
 /*
  * The ARMv7E-M DSP helpers (kernels/dsp_armv7em.h, .c) against plain C sums,
  * bare metal on QEMU's mps2-an386 (Cortex-M4): seeded random vectors of
- * every length from 0 to 67 at every byte alignment, the int8 extremes,
- * input offsets from -127 to 128, and accumulators that wrap. Prints one
+ * every length from 0 to 67 at every byte alignment, windows of taps, int16
+ * planes, the int8 extremes, input offsets from -127 to 128, and sums that
+ * wrap. Prints one
  * line per failure over semihosting and exits with the number of failures.
  * host_tests/test_dsp_armv7em.py builds and runs it.
  */
@@ -174,10 +175,39 @@ static void test_lanes4_window(void) {
     }
 }
 
+/* Four int16 planes of k taps against n channels' weights, k from 4 to 64. */
+static int16_t gemm_x[4 * 64] __attribute__((aligned(4)));
+static int8_t gemm_w[5 * 64] __attribute__((aligned(4)));
+
+static void test_gemm4(void) {
+    for (int32_t trial = 0; trial < 400; trial++) {
+        int32_t k = 4 * (1 + (int32_t)(rng() % 16)), n = 1 + (int32_t)(rng() % 5), sums[4 * 5];
+        for (int32_t i = 0; i < 4 * k; i++) {
+            gemm_x[i] = (int16_t)((rng() & 1) ? random_i8() : (int16_t)rng());
+        }
+        for (int32_t i = 0; i < n * k; i++) {
+            gemm_w[i] = random_i8();
+        }
+        tflm_dsp_gemm4_i8(gemm_x, gemm_w, k, n, sums);
+        for (int32_t o = 0; o < n; o++) {
+            for (int32_t j = 0; j < 4; j++) {
+                uint32_t want = 0;
+                for (int32_t i = 0; i < k; i++) {
+                    want += (uint32_t)(gemm_x[j * k + i] * gemm_w[o * k + i]);
+                }
+                if (sums[4 * o + j] != (int32_t)want) {
+                    fail("tflm_dsp_gemm4_i8", k, 4 * o + j, sums[4 * o + j], (int32_t)want);
+                }
+            }
+        }
+    }
+}
+
 int main(void) {
     rng_state = 12345;
     test_dot4();
     test_lanes4_window();
+    test_gemm4();
     print("dsp_armv7em: ");
     print_int(failures);
     print(" failures\n");
