@@ -350,11 +350,16 @@ def run_board(board_name: str, models: Sequence[str], invokes: int | None = None
     for name in models:
         path = MODELS_DIR / MODELS[name]
         buf = path.read_bytes()
-        macs = Model.from_bytes(buf).macs
+        model = Model.from_bytes(buf)
+        macs = model.macs
+        macs_by_type: dict[str, int] = {}
+        for op in model.operators:
+            macs_by_type[op.name] = macs_by_type.get(op.name, 0) + op.macs
         run = device_run(name)
         measure = measure_of(board_name, run.unit)
         entry: dict[str, Any] = {
             "file": MODELS[name], "macs": macs, "unit": run.unit,
+            "macs_by_type": {op: n for op, n in macs_by_type.items() if n},
             "arena": arena_figures(name, path, run.arena_used, measure_tflm),
             **model_figures(run, measure, macs),
         }
@@ -431,6 +436,25 @@ def number(value: float | int | None, digits: int = 0) -> str:
     if value is None:
         return "-"
     return f"{value:,.{digits}f}"
+
+
+def qemu_cores_table(boards: dict[str, dict[str, Any]]) -> list[str]:
+    """Markdown lines: instructions per MAC of each QEMU core side by side, whole models and the
+    operator types that do MACs (their instructions over their own MACs)."""
+    measured = [b for b in QEMU_BOARDS if b in boards]
+    if len(measured) < 2:
+        return []
+    lines = ["## QEMU cores side by side: instructions per MAC", "",
+             "Whole invoke, then per operator type (its instructions over its own MACs): "
+             + ", ".join(f"{b} is {QEMU_BOARDS[b]}" for b in measured) + ".", ""]
+    rows = []
+    models = [m for m in MODELS if all(m in boards[b]["models"] for b in measured)]
+    for m in models:
+        entries = [boards[b]["models"][m] for b in measured]
+        rows.append([m, "invoke", *(number(e.get("per_mac"), 2) for e in entries)])
+        for op, op_macs in entries[0].get("macs_by_type", {}).items():
+            rows.append([m, op, *(number(e["ops_by_type"].get(op, 0) / op_macs, 2) for e in entries)])
+    return lines + table(["model", "operator", *(f"{b} instructions/MAC" for b in measured)], rows)
 
 
 def write_report(report_dir: Path, footprint: list[str]) -> Path:
@@ -525,6 +549,7 @@ def write_report(report_dir: Path, footprint: list[str]) -> Path:
     lines += table(["model", "ours rp2040_emu cycles/MAC",
                     *(f"ours {b} instructions/MAC" for b in QEMU_BOARDS), *published], rows)
 
+    lines += qemu_cores_table(boards)
     lines += ["## Flash footprint", "", *footprint, ""]
     lines += ["## Commands", "", "```", *(b["command"] for b in boards.values() if "command" in b), "```", ""]
     readme = report_dir / "README.md"
