@@ -17,6 +17,39 @@ static uint32_t conv_data_size(const tflm_interpreter *it, const tflm_node *node
     return tflm_conv_data_size(it, node, &LAYOUT);
 }
 
+/* Window values per output position (the filter's taps) and positions per tflm_conv_gemm4_i8 pass. */
+static int32_t gemm_taps(const tflm_conv_data *d) {
+    return d->filter_h * d->filter_w * d->filter_c;
+}
+
+enum { GEMM_POSITIONS = 4, GEMM_MAX_TAPS = 2048 };
+
+/* The folded bias, then the packed windows: 8 bytes a tap. */
+static uint32_t gemm_scratch_bytes(const tflm_conv_data *d) {
+    return tflm_conv_folded_bias_bytes(d) + 8u * (uint32_t)gemm_taps(d);
+}
+
+/*
+ * What tflm_conv_gemm4_i8 needs: no groups, taps in fours, 4-byte aligned
+ * filter rows and weights in [-127, 127] (TFLite's int8 weights are; a -128
+ * could overflow a 16-bit lane). Model properties only, the same on every
+ * board, as is the scratch asked for.
+ */
+static bool gemm_fits(const tflm_interpreter *it, const tflm_tensor *filter, const tflm_conv_data *d) {
+    int32_t taps = gemm_taps(d);
+    const int8_t *w = tflm_data(it, filter);
+    if (d->filter_c != d->in_c || taps % 4 != 0 || taps > GEMM_MAX_TAPS || (uintptr_t)w % 4 != 0) {
+        return false;
+    }
+    uint32_t count = tflm_elements(it, filter);
+    for (uint32_t i = 0; i < count; i++) {
+        if (w[i] == INT8_MIN) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static tflm_status conv_prepare(tflm_interpreter *it, tflm_node *node) {
     tflm_conv_data *d = tflm_op_data(it, node);
     tflm_conv_tensors t;
@@ -39,7 +72,13 @@ static tflm_status conv_prepare(tflm_interpreter *it, tflm_node *node) {
     d->group_out_c = d->out_c / (d->in_c / d->filter_c);
     /* TFLite's 16x8 kernel sums in int32 when the bias is int32. */
     d->narrow_accumulator = t.input->type == TFLM_INT16 && t.bias && t.bias->type == TFLM_INT32;
-    return tflm_conv_quantize(it, node, &LAYOUT, &t, d, tflm_option_u8(it, node, OPT_ACTIVATION, TFLM_ACT_NONE));
+    st = tflm_conv_quantize(it, node, &LAYOUT, &t, d, tflm_option_u8(it, node, OPT_ACTIVATION, TFLM_ACT_NONE));
+    if (st != TFLM_OK || t.input->type != TFLM_INT8 || !gemm_fits(it, t.filter, d)) {
+        return st;
+    }
+    /* Every target asks for the same scratch, so that a model needs the same arena on every board. */
+    d->gemm = 1;
+    return tflm_request_scratch(it, node, gemm_scratch_bytes(d));
 }
 
 /* Offset, in elements, of tap (fy, fx) in one output channel's filter. */
@@ -105,6 +144,107 @@ static void conv_channels_i8(const tflm_conv_int8 *params, const tflm_conv_runs 
         out[c3] = tflm_conv_int8_output(&k, acc[3], c3);
     }
 }
+
+#if TFLM_CONV_GEMM
+/*
+ * n values of position j's window from tap i on into x, in the layout
+ * tflm_conv_gemm4_i8 reads (conv_common.h): from src, or fill (taps in the
+ * padding) when src is NULL. With 16-bit lanes the low halves (even j) are
+ * written first and the high halves added.
+ */
+static void gemm_pack_run(void *x, int32_t taps, int32_t j, int32_t i, const int8_t *src, int32_t fill, int32_t n) {
+#if TFLM_CONV_LANES
+    (void)taps; /* the planes' size */
+    uint32_t *v = (uint32_t *)x + 2 * i + (j >> 1);
+    if (!(j & 1)) {
+        for (int32_t t = 0; t < n; t++) {
+            v[2 * t] = (uint32_t)(src ? src[t] : fill);
+        }
+    } else {
+        for (int32_t t = 0; t < n; t++) {
+            v[2 * t] += (uint32_t)(src ? src[t] : fill) << 16;
+        }
+    }
+#else
+    int16_t *v = (int16_t *)x + j * taps + i;
+    for (int32_t t = 0; t < n; t++) {
+        v[t] = (int16_t)(src ? src[t] : fill);
+    }
+#endif
+}
+
+/*
+ * The window of output position (oy, ox) as position j of x (see
+ * gemm_pack_run), the taps in the padding as the input zero point (adding
+ * input_offset makes them 0, as TFLite's skipped taps).
+ */
+static void gemm_pack_window(const tflm_conv_data *d, const int8_t *in_b, int32_t oy, int32_t ox, void *x, int32_t j) {
+    tflm_conv_window win;
+    tflm_conv_window_at(d, oy, ox, &win);
+    int32_t run = d->in_c, taps = gemm_taps(d);
+    for (int32_t fy = 0, i = 0; fy < d->filter_h; fy++) {
+        for (int32_t fx = 0; fx < d->filter_w; fx++, i += run) {
+            bool inside = fy >= win.fy0 && fy < win.fy1 && fx >= win.fx0 && fx < win.fx1;
+            gemm_pack_run(x, taps, j, i, inside ? in_b + tflm_conv_input_at(d, &win, fy, fx) : NULL, -d->input_offset, run);
+        }
+    }
+}
+
+/*
+ * Four output positions at a time (a last block of fewer repeats its last
+ * position in the missing lanes, unstored): their windows packed once, then
+ * every output channel's filter against them, GEMM_CHANNELS channels a call.
+ */
+enum { GEMM_CHANNELS = 16 };
+
+static void conv_eval_int8_gemm(const tflm_interpreter *it, const tflm_node *node, const tflm_conv_data *d) {
+    const int8_t *input = tflm_data(it, tflm_node_input(it, node, 0));
+    const int8_t *filter = tflm_data(it, tflm_node_input(it, node, 1));
+    int8_t *out = tflm_data(it, tflm_node_output(it, node, 0));
+    const tflm_conv_int8 k = tflm_conv_int8_params(it, node, &LAYOUT, d);
+    int32_t taps = gemm_taps(d), out_c = d->out_c, positions = d->out_h * d->out_w;
+    void *x = (uint8_t *)tflm_scratch(it, node) + tflm_conv_folded_bias_bytes(d);
+    int32_t sums[GEMM_CHANNELS * GEMM_POSITIONS];
+    tflm_conv_channel q = { .stride = out_c, .zero_point = k.zero_point, .min = k.min, .max = k.max };
+    for (int32_t b = 0; b < d->batches; b++) {
+        const int8_t *in_b = input + b * d->in_h * d->in_w * d->in_c;
+        int32_t oy = 0, ox = 0; /* position p's */
+        for (int32_t p = 0; p < positions; p += GEMM_POSITIONS) {
+            int8_t *out_p = out + (b * positions + p) * out_c;
+            int32_t count = positions - p < GEMM_POSITIONS ? positions - p : GEMM_POSITIONS;
+            int32_t y[GEMM_POSITIONS], x_at[GEMM_POSITIONS];
+            for (int32_t j = 0; j < GEMM_POSITIONS; j++) {
+                y[j] = oy;
+                x_at[j] = ox;
+                if ((j + 1 < count || j + 1 == GEMM_POSITIONS) && ++ox == d->out_w) {
+                    ox = 0;
+                    oy++;
+                }
+            }
+            for (int32_t j = 0; j < GEMM_POSITIONS; j++) {
+                gemm_pack_window(d, in_b, y[j], x_at[j], x, j);
+            }
+            for (int32_t c0 = 0; c0 < out_c; c0 += GEMM_CHANNELS) {
+                int32_t n = out_c - c0 < GEMM_CHANNELS ? out_c - c0 : GEMM_CHANNELS;
+                tflm_conv_gemm4_i8(x, filter + c0 * taps, taps, n, sums);
+                for (int32_t o = 0; o < n; o++) {
+                    int32_t c = c0 + o;
+                    q.start = k.folded[c];
+                    q.multiplier = k.multiplier[c];
+                    q.shift = k.shift[c];
+#if defined(__ARM_ARCH_6M__)
+                    if (q.shift < 0) {
+                        tflm_conv_gemm_outputs_armv6m(&q, sums + GEMM_POSITIONS * o, count, out_p + c);
+                        continue;
+                    }
+#endif
+                    tflm_conv_gemm_outputs(&q, sums + GEMM_POSITIONS * o, count, out_p + c);
+                }
+            }
+        }
+    }
+}
+#endif
 
 static void conv_eval_int8(const tflm_interpreter *it, const tflm_node *node, const tflm_conv_data *d) {
     const int8_t *input = tflm_data(it, tflm_node_input(it, node, 0));
@@ -190,7 +330,15 @@ static void conv_eval_float(const tflm_interpreter *it, const tflm_node *node, c
 static void conv_eval(const tflm_interpreter *it, const tflm_node *node) {
     const tflm_conv_data *d = tflm_op_data(it, node);
     switch (tflm_node_input(it, node, 0)->type) {
-        case TFLM_INT8: conv_eval_int8(it, node, d); break;
+        case TFLM_INT8:
+#if TFLM_CONV_GEMM
+            if (d->gemm) {
+                conv_eval_int8_gemm(it, node, d);
+                break;
+            }
+#endif
+            conv_eval_int8(it, node, d);
+            break;
         case TFLM_INT16: conv_eval_int16(it, node, d); break;
         default: conv_eval_float(it, node, d); break;
     }

@@ -19,6 +19,27 @@
 #include "dot_i8.h"
 #include "requantize.h"
 
+/* 1: generic loops only, no arch-specific or blocked fast paths (smaller flash). */
+#ifndef TFLM_OPTIMIZE_SIZE
+#define TFLM_OPTIMIZE_SIZE 0
+#endif
+
+/*
+ * CONV_2D as blocked products of matrices (tflm_conv_gemm4_i8) unless the
+ * size matters most; packed in 16-bit lanes where a 32-bit multiply is the
+ * widest there is (ARMv6-M, conv_gemm_armv6m.c), else in int16 planes.
+ */
+#ifndef TFLM_CONV_GEMM
+#define TFLM_CONV_GEMM (!TFLM_OPTIMIZE_SIZE)
+#endif
+#ifndef TFLM_CONV_LANES
+#if defined(__ARM_ARCH_6M__)
+#define TFLM_CONV_LANES 1
+#else
+#define TFLM_CONV_LANES 0
+#endif
+#endif
+
 /* Where each kernel keeps its tensors and what its quantization needs. */
 typedef struct {
     int8_t input, filter, bias;  /* node input indices */
@@ -48,6 +69,7 @@ typedef struct {
         struct { float min, max; } f;
     } act;
     uint8_t narrow_accumulator; /* 16x8 CONV_2D with an int32 bias: TFLite sums in int32 */
+    uint8_t gemm;               /* int8 CONV_2D runs tflm_conv_gemm4_i8 (conv_2d.c says when) */
     /* Quantized: int32 multiplier[out_c], then int8 shift[out_c]. The folded
      * bias is no op data: eval computes it into the node's scratch. */
 } tflm_conv_data;
@@ -209,6 +231,46 @@ void tflm_conv_runs_dot4_i8(const tflm_conv_runs *t, const int8_t *x, int32_t x_
  */
 void tflm_conv_grid_dot4_i8(const tflm_conv_grid *g, const int8_t *x, int32_t x_lane, int32_t x_offset,
     const int8_t *w, int32_t acc[4]);
+
+/*
+ * CONV_2D as a product of matrices, four output positions at a time:
+ * sums[4 * o + j] = sum over i < k of xj[i] * w[o * k + i], for the n output
+ * channels o whose k weights follow one another from w (k a multiple of 4,
+ * w 4-byte aligned, weights in [-127, 127]). xj is position j's window (the
+ * padding filled with the input zero point), packed in x
+ * - with TFLM_CONV_LANES as two words a tap i, x[2i] = x0[i] + x1[i] * 2^16
+ *   and x[2i + 1] = x2[i] + x3[i] * 2^16, so that one 32-bit multiply by a
+ *   weight gives two products, one per 16-bit lane; the sum of two products
+ *   stays within a lane (|sum| <= 2 * 128 * 127 < 2^15), so lanes are split
+ *   into 32-bit sums after every second tap;
+ * - else as four int16 planes, x0[0..k) then x1, x2, x3.
+ * In conv_int8.c, or a port's own file (ARMv6-M: conv_gemm_armv6m.c).
+ */
+void tflm_conv_gemm4_i8(const void *x, const int8_t *w, int32_t k, int32_t n, int32_t *sums);
+
+/* One output channel's requantization in tflm_conv_gemm_outputs. */
+typedef struct {
+    int32_t start;      /* added to each sum: the folded bias */
+    int32_t multiplier;
+    int32_t shift;
+    int32_t stride;     /* between the outputs, in bytes */
+    int32_t zero_point, min, max;
+} tflm_conv_channel;
+
+/* out[j * stride] = the requantized start + sums[j] for j < count. */
+static inline void tflm_conv_gemm_outputs(const tflm_conv_channel *q, const int32_t *sums, int32_t count, int8_t *out) {
+    int32_t start = q->start, multiplier = q->multiplier, shift = q->shift, stride = q->stride;
+    int32_t zero_point = q->zero_point, min = q->min, max = q->max;
+    for (int32_t j = 0; j < count; j++, out += stride) {
+        *out = (int8_t)tflm_clamp(tflm_requantize(start + sums[j], multiplier, shift) + zero_point, min, max);
+    }
+}
+
+#if TFLM_CONV_GEMM && defined(__ARM_ARCH_6M__)
+/* The same for right shifts (shift < 0: scales below 1/2, as convolutions'
+ * are) and count >= 1, in conv_gemm_armv6m.c. */
+void tflm_conv_gemm_outputs_armv6m(const tflm_conv_channel *q, const int32_t *sums, int32_t count, int8_t *out);
+#endif
 
 /* TRANSPOSE_CONV's names for them */
 static inline int32_t tflm_conv_dot_i8(const int8_t *x, const int8_t *w, int32_t n) {

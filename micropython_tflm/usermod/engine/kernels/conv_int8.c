@@ -41,3 +41,49 @@ void tflm_conv_grid_dot4_i8(const tflm_conv_grid *g, const int8_t *x, int32_t x_
     acc[2] = a2;
     acc[3] = a3;
 }
+
+#if TFLM_CONV_GEMM && !defined(__ARM_ARCH_6M__)
+#if TFLM_CONV_LANES
+/* Two taps' products per lane, then the lanes into 32-bit sums, as conv_gemm_armv6m.c does. */
+static void add_lanes(uint32_t a, int32_t *lo, int32_t *hi) {
+    int32_t low = (int16_t)(a & 0xFFFFu);
+    *lo += low;
+    *hi += (int32_t)(a - (uint32_t)low) >> 16;
+}
+
+void tflm_conv_gemm4_i8(const void *x, const int8_t *w, int32_t k, int32_t n, int32_t *sums) {
+    const uint32_t *v = x;
+    for (int32_t o = 0; o < n; o++, w += k, sums += 4) {
+        int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (int32_t i = 0; i < k; i += 2) {
+            uint32_t w0 = (uint32_t)(int32_t)w[i], w1 = (uint32_t)(int32_t)w[i + 1];
+            add_lanes(v[2 * i] * w0 + v[2 * i + 2] * w1, &s0, &s1);
+            add_lanes(v[2 * i + 1] * w0 + v[2 * i + 3] * w1, &s2, &s3);
+        }
+        sums[0] = s0;
+        sums[1] = s1;
+        sums[2] = s2;
+        sums[3] = s3;
+    }
+}
+#else
+/* Each weight serves the four positions; compilers vectorize the loop over the taps. */
+void tflm_conv_gemm4_i8(const void *x, const int8_t *w, int32_t k, int32_t n, int32_t *sums) {
+    const int16_t *x0 = x, *x1 = x0 + k, *x2 = x1 + k, *x3 = x2 + k;
+    for (int32_t o = 0; o < n; o++, w += k, sums += 4) {
+        int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (int32_t i = 0; i < k; i++) {
+            int32_t wi = w[i];
+            s0 += x0[i] * wi;
+            s1 += x1[i] * wi;
+            s2 += x2[i] * wi;
+            s3 += x3[i] * wi;
+        }
+        sums[0] = s0;
+        sums[1] = s1;
+        sums[2] = s2;
+        sums[3] = s3;
+    }
+}
+#endif
+#endif

@@ -1,0 +1,143 @@
+/*
+ * tflm_conv_gemm4_i8 (conv_common.h) for ARMv6-M (Cortex-M0/M0+), whose
+ * MULS gives the low 32 bits of a 32 x 32-bit product and nothing wider:
+ * one MULS of a packed word by a weight is two output positions' products.
+ *
+ * Per four taps of one output channel and four positions (16 MACs), in
+ * cycles of a Cortex-M0+ (loads 2, LDM 1 + words, taken branch 2, else 1):
+ * one LDM of four weights (2), two LDMs of four packed words (10), weights
+ * out of their word (6), 8 MULS, 4 ADDS joining two taps per lane, 4 lane
+ * splits into the 32-bit sums in r8-r11 (20: SXTH, SUBS, ASRS, two ADDs)
+ * and the loop (3): 53 cycles, 3.3 per MAC, plus about 30 per channel and
+ * call (sums zeroed and stored, counters on the stack). The splits are the
+ * price of 16-bit lanes; without lanes a MAC needs its own MULS and ADD and
+ * every operand reused later a MOV, about 4 cycles with loads.
+ */
+#include "conv_common.h"
+
+#if TFLM_CONV_GEMM && defined(__ARM_ARCH_6M__)
+
+/* One tap pair's lanes: r2 (positions 0, 1) into r8, r9 and r3 (positions 2, 3) into r10, r11. */
+#define SPLIT_LANES                                                                    \
+    "sxth r7, r2\n subs r2, r2, r7\n asrs r2, r2, #16\n add r8, r7\n add r9, r2\n"     \
+    "sxth r7, r3\n subs r3, r3, r7\n asrs r3, r3, #16\n add r10, r7\n add r11, r3\n"
+
+/* Arguments: r0 x, r1 w, r2 k, r3 n, [sp] sums (AAPCS). A function of its own section, as gcc makes them. */
+__asm__(
+        ".syntax unified\n"
+        ".thumb\n"
+        ".section .text.tflm_conv_gemm4_i8, \"ax\", %progbits\n"
+        ".balign 4\n"
+        ".global tflm_conv_gemm4_i8\n"
+        ".thumb_func\n"
+        ".type tflm_conv_gemm4_i8, %function\n"
+        "tflm_conv_gemm4_i8:\n"
+        "push {r4-r7, lr}\n"
+        "mov r4, r8\n mov r5, r9\n mov r6, r10\n mov r7, r11\n"
+        "push {r4-r7}\n"
+        "push {r0, r2, r3}\n" /* [sp] x, [sp, #4] k, [sp, #8] channels left; sums at [sp, #48] */
+        "1:\n"                /* each output channel */
+        "ldr r0, [sp]\n"
+        "ldr r2, [sp, #4]\n"
+        "adds r2, r1, r2\n"
+        "mov r12, r2\n" /* end of the channel's weights */
+        "movs r2, #0\n mov r8, r2\n mov r9, r2\n mov r10, r2\n mov r11, r2\n"
+        "2:\n" /* four taps */
+        "ldm r1!, {r6}\n"
+        "ldm r0!, {r2, r3, r4, r5}\n"
+        "sxtb r7, r6\n"
+        "muls r2, r7, r2\n muls r3, r7, r3\n"
+        "lsls r7, r6, #16\n asrs r7, r7, #24\n"
+        "muls r4, r7, r4\n muls r5, r7, r5\n"
+        "adds r2, r2, r4\n adds r3, r3, r5\n"
+        SPLIT_LANES
+        "ldm r0!, {r2, r3, r4, r5}\n"
+        "lsls r7, r6, #8\n asrs r7, r7, #24\n"
+        "muls r2, r7, r2\n muls r3, r7, r3\n"
+        "asrs r7, r6, #24\n"
+        "muls r4, r7, r4\n muls r5, r7, r5\n"
+        "adds r2, r2, r4\n adds r3, r3, r5\n"
+        SPLIT_LANES
+        "cmp r1, r12\n"
+        "bne 2b\n"
+        "ldr r2, [sp, #48]\n"
+        "mov r3, r8\n mov r4, r9\n mov r5, r10\n mov r6, r11\n"
+        "stm r2!, {r3, r4, r5, r6}\n"
+        "str r2, [sp, #48]\n"
+        "ldr r3, [sp, #8]\n"
+        "subs r3, r3, #1\n"
+        "str r3, [sp, #8]\n"
+        "bne 1b\n"
+        "add sp, #12\n"
+        "pop {r4-r7}\n"
+        "mov r8, r4\n mov r9, r5\n mov r10, r6\n mov r11, r7\n"
+        "pop {r4-r7, pc}\n"
+        ".size tflm_conv_gemm4_i8, . - tflm_conv_gemm4_i8\n"
+        ".text\n");
+
+/*
+ * tflm_conv_gemm_outputs for right shifts (conv_common.h):
+ * tflm_requantize32's arithmetic with the carries in ADCS, the multiplier's
+ * halves and the shift loaded once a channel. About 50 cycles an output
+ * against 90 for the compiled C, whose 64-bit values spill to the stack.
+ *
+ * x = start + sum = xh * 2^16 + xl, m = mh * 2^16 + ml:
+ * p + 2^30 = xh*mh * 2^32 + (xh*ml + xl*mh) * 2^16 + xl*ml + 2^30 in r4:r5,
+ * t = (p + 2^30) >> 31, then RoundingDivideByPOT(t, e) as
+ * (((t - [t < 0]) >> (e - 1)) + 1) >> 1, which no int32 t overflows.
+ * Arguments: r0 q (tflm_conv_channel), r1 sums, r2 count, r3 out.
+ */
+__asm__(
+        ".syntax unified\n"
+        ".thumb\n"
+        ".section .text.tflm_conv_gemm_outputs_armv6m, \"ax\", %progbits\n"
+        ".balign 4\n"
+        ".global tflm_conv_gemm_outputs_armv6m\n"
+        ".thumb_func\n"
+        ".type tflm_conv_gemm_outputs_armv6m, %function\n"
+        "tflm_conv_gemm_outputs_armv6m:\n"
+        "push {r4-r7, lr}\n"
+        "mov r4, r8\n mov r5, r9\n mov r6, r10\n mov r7, r11\n"
+        "push {r4-r7}\n"
+        "ldm r0!, {r4, r5, r6, r7}\n" /* start, multiplier, shift, stride */
+        "mov r8, r4\n"
+        "lsrs r4, r5, #16\n mov r9, r4\n"   /* mh */
+        "uxth r5, r5\n mov r10, r5\n"       /* ml */
+        "mvns r6, r6\n mov r11, r6\n"       /* e - 1 = -shift - 1 */
+        "mov r12, r7\n"
+        "ldm r0!, {r4, r5, r6}\n" /* zero point, min, max */
+        "push {r4, r5, r6}\n"
+        "lsls r2, r2, #2\n adds r2, r1, r2\n mov lr, r2\n" /* end of sums */
+        "movs r0, r1\n movs r1, r3\n"
+        "2:\n"
+        "ldm r0!, {r2}\n"
+        "add r2, r8\n"
+        "uxth r3, r2\n asrs r2, r2, #16\n"  /* xl, xh */
+        "mov r6, r9\n mov r7, r10\n"        /* mh, ml */
+        "movs r4, r2\n muls r4, r6, r4\n"   /* xh * mh */
+        "movs r5, r3\n muls r5, r7, r5\n"   /* xl * ml */
+        "muls r2, r7, r2\n"                  /* xh * ml, signed */
+        "muls r3, r6, r3\n"                  /* xl * mh < 2^31 */
+        "lsls r6, r2, #16\n asrs r2, r2, #16\n adds r5, r5, r6\n adcs r4, r4, r2\n"
+        "lsls r6, r3, #16\n lsrs r3, r3, #16\n adds r5, r5, r6\n adcs r4, r4, r3\n"
+        "movs r6, #1\n lsls r6, r6, #30\n movs r7, #0\n adds r5, r5, r6\n adcs r4, r4, r7\n"
+        "adds r5, r5, r5\n adcs r4, r4, r4\n" /* t */
+        "lsrs r6, r4, #31\n subs r4, r4, r6\n"
+        "mov r6, r11\n asrs r4, r4, r6\n"
+        "adds r4, r4, #1\n asrs r4, r4, #1\n"
+        "ldr r5, [sp]\n ldr r6, [sp, #4]\n ldr r7, [sp, #8]\n"
+        "adds r4, r4, r5\n"
+        "cmp r4, r6\n bge 3f\n movs r4, r6\n 3:\n"
+        "cmp r4, r7\n ble 4f\n movs r4, r7\n 4:\n"
+        "strb r4, [r1]\n"
+        "add r1, r12\n"
+        "cmp r0, lr\n"
+        "bne 2b\n"
+        "add sp, #12\n"
+        "pop {r4-r7}\n"
+        "mov r8, r4\n mov r9, r5\n mov r10, r6\n mov r11, r7\n"
+        "pop {r4-r7, pc}\n"
+        ".size tflm_conv_gemm_outputs_armv6m, . - tflm_conv_gemm_outputs_armv6m\n"
+        ".text\n");
+
+#endif
