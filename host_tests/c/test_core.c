@@ -4,6 +4,7 @@
  * checked: no two buffers alive at the same time may overlap in the arena.
  * Ends with the line "N passed, M failed".
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,128 @@ static void test_quantize_multiplier(void) {
     CHECK(tflm_roundf(0.5f) == 1.0f && tflm_roundf(-0.5f) == -1.0f && tflm_roundf(-2.4f) == -2.0f);
     /* std::round: the largest float below 0.5 rounds to 0 (x + 0.5f would round up to 1) */
     CHECK(tflm_roundf(0.49999997f) == 0.0f);
+}
+
+/* ---- the exact scale arithmetic against the host's double, over many floats ---- */
+
+static uint64_t random_state = 0x9e3779b97f4a7c15u;
+
+static uint32_t random_u32(void) {
+    random_state ^= random_state << 13;
+    random_state ^= random_state >> 7;
+    random_state ^= random_state << 17;
+    return (uint32_t)(random_state >> 32);
+}
+
+static float float_of_bits(uint32_t bits) {
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+/* Zeros, subnormals, the ends of the range, values around 1, infinities, NaNs (either sign). */
+static const uint32_t special_scales[] = {
+    0x00000000u, 0x80000000u, 0x00000001u, 0x00000002u, 0x007fffffu, 0x00800000u, 0x00400000u,
+    0x3f800000u, 0x3f7fffffu, 0x3f800001u, 0x3effffffu, 0x3f000000u, 0x40000000u, 0x46800000u,
+    0x7f7fffffu, 0x7f000000u, 0x7f800000u, 0x7fc00000u, 0x7f800001u, 0xbf800000u, 0x80000001u,
+    0xff800000u, 0x38000000u, 0x30000000u, 0x3b800000u, 0x3c23d70au, 0x4b800000u, 0x5f000000u,
+};
+#define SPECIAL_COUNT (sizeof special_scales / sizeof special_scales[0])
+
+/* Mostly scales as models have them; also any bits, subnormals, the extremes and the specials. */
+static float random_scale(void) {
+    uint32_t r = random_u32(), mantissa = random_u32() & 0x7fffffu;
+    switch (r % 8) {
+        case 0: return float_of_bits(random_u32());
+        case 1: return float_of_bits(mantissa);                       /* subnormal */
+        case 2: return float_of_bits(((254u - r / 8 % 8) << 23) | mantissa); /* near FLT_MAX */
+        case 3: return float_of_bits(((1u + r / 8 % 8) << 23) | mantissa);   /* near FLT_MIN */
+        case 4: return float_of_bits(special_scales[r / 8 % SPECIAL_COUNT]);
+        default: return float_of_bits(((97u + r / 8 % 40) << 23) | mantissa); /* 2^-30 .. 2^9 */
+    }
+}
+
+typedef struct {
+    bool ok;
+    int32_t multiplier;
+    int shift;
+} quantized;
+
+static quantized of_double(double real) {
+    quantized q;
+    q.ok = tflm_quantize_multiplier(real, &q.multiplier, &q.shift);
+    return q;
+}
+
+static bool same_quantized(quantized expected, quantized got) {
+    return expected.ok == got.ok && (!got.ok || (expected.multiplier == got.multiplier && expected.shift == got.shift));
+}
+
+/* TFLite's QuantizeMultiplier on the result of its double formula is the reference. */
+static int scale_mismatches(float a, float b, float c, int exp2) {
+    quantized got;
+    int bad = 0;
+    volatile float float_product = a * b; /* rounded to float, as TFLite's float multiply */
+    double real = ldexp((double)a * (double)b / (double)c, exp2);
+    got.ok = tflm_quantize_ratio(a, b, c, exp2, &got.multiplier, &got.shift);
+    bad += !same_quantized(of_double(real), got);
+    got.ok = tflm_quantize_ratio_float_product(a, b, c, exp2, &got.multiplier, &got.shift);
+    bad += !same_quantized(of_double(ldexp((double)float_product / (double)c, exp2)), got);
+    quantized above_one = of_double(real);
+    above_one.ok = above_one.ok && real > 1.0;
+    got.ok = tflm_quantize_ratio_greater_than_one(a, b, c, exp2, &got.multiplier, &got.shift);
+    bad += !same_quantized(above_one, got);
+    double plain = (double)a * (double)b / (double)c;
+    quantized below = of_double(plain);
+    below.ok = plain >= 0.0 && plain < 16384.0; /* conv's range check */
+    got.ok = tflm_quantize_ratio_below(a, b, c, 14, &got.multiplier, &got.shift);
+    bad += !same_quantized(below, got);
+    double divisor = (double)c * (1.0 + 1.0 / 3.0); /* a double that is no float */
+    got.ok = tflm_quantize_ratio_double_divisor(a, b, divisor, &got.multiplier, &got.shift);
+    bad += !same_quantized(of_double((double)a * (double)b / divisor), got);
+    return bad;
+}
+
+/* round(x / divisor) in float, half away from zero, bounded to +-2^30, 0 for NaN. */
+static int32_t round_quotient_reference(int32_t x, float divisor) {
+    float q = (float)x / divisor;
+    if (q != q) {
+        return 0;
+    }
+    float r = roundf(q);
+    return r >= 1073741824.0f ? 1 << 30 : r <= -1073741824.0f ? -(1 << 30) : (int32_t)r;
+}
+
+static void test_exact_scales_match_double(void) {
+    int bad = 0, cases = 0;
+    for (size_t i = 0; i < SPECIAL_COUNT; i++) {
+        for (size_t j = 0; j < SPECIAL_COUNT; j++) {
+            for (size_t k = 0; k < SPECIAL_COUNT; k++) {
+                float a = float_of_bits(special_scales[i]), b = float_of_bits(special_scales[j]);
+                bad += scale_mismatches(a, b, float_of_bits(special_scales[k]), 0);
+                cases++;
+            }
+        }
+    }
+    for (int i = 0; i < 400000; i++) {
+        float a = random_scale(), b = random_scale(), c = random_scale();
+        /* beyond +-64 a power of two could take the double out of its normal range */
+        int exp2 = i % 4 ? 0 : (int)(random_u32() % 129) - 64;
+        int n = scale_mismatches(a, b, c, exp2);
+        if (n && bad < 10) {
+            printf("scale mismatch: %a * %a / %a * 2^%d\n", (double)a, (double)b, (double)c, exp2);
+        }
+        bad += n;
+        int32_t x = (int32_t)(random_u32() % 33) - 16; /* small integers, as activation ranges use */
+        if (tflm_round_quotient(x, a) != round_quotient_reference(x, a)) {
+            if (bad < 10) {
+                printf("round_quotient mismatch: %d / %a\n", (int)x, (double)a);
+            }
+            bad++;
+        }
+        cases++;
+    }
+    CHECK(bad == 0 && cases > 400000);
 }
 
 static void test_activation_ranges(void) {
@@ -169,6 +292,7 @@ static void test_plan_of(const char *path) {
 int main(int argc, char **argv) {
     test_rounding_math();
     test_quantize_multiplier();
+    test_exact_scales_match_double();
     test_activation_ranges();
     test_fb_reader();
     for (int i = 1; i < argc; i++) {

@@ -225,6 +225,15 @@ bool tflm_quantize_ratio_greater_than_one(float a, float b, float c, int exp2, i
     return quantize_double(&x, multiplier, shift) && above_one;
 }
 
+bool tflm_quantize_ratio_below(float a, float b, float c, int limit_log2, int32_t *multiplier, int *shift) {
+    exact x, ec;
+    float_value(&ec, c);
+    ratio(&x, a, b, &ec, 0, false);
+    /* -0 passes (-0.0 >= 0.0); NaN and infinities do not */
+    bool in_range = x.kind == FINITE && (x.m == 0 || (!x.negative && x.e + top_bit(x.m) < limit_log2));
+    return quantize_double(&x, multiplier, shift) && in_range;
+}
+
 void tflm_type_range(int type, int32_t *lo, int32_t *hi) {
     switch (type) {
         case TFLM_INT8: *lo = -128; *hi = 127; break;

@@ -77,6 +77,9 @@ bool tflm_quantize_ratio_float_product(float a, float b, float c, int exp2, int3
 bool tflm_quantize_ratio_double_divisor(float a, float b, double c, int32_t *multiplier, int *shift);
 /* tflm_quantize_ratio for QuantizeMultiplierGreaterThanOne: false unless the ratio is above 1. */
 bool tflm_quantize_ratio_greater_than_one(float a, float b, float c, int exp2, int32_t *multiplier, int *shift);
+/* tflm_quantize_ratio(a, b, c, 0) for a ratio TFLite requires in [0, 2^limit_log2)
+ * (checked on the double, before rounding): false outside, or for NaN. */
+bool tflm_quantize_ratio_below(float a, float b, float c, int limit_log2, int32_t *multiplier, int *shift);
 
 /* round(x / divisor) with the quotient in float and rounded half away from
  * zero, as TFLite quantizes a constant, bounded to +-2^30 (beyond any type's
