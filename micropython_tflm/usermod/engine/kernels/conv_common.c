@@ -91,6 +91,7 @@ tflm_status tflm_conv_tensors_get(tflm_interpreter *it, const tflm_node *node, c
 /*
  * ComputeOutSize and ComputePaddingWithOffset along one axis: `in` is the
  * convolution's input size, `out` the size the model gives its output.
+ * Extents are bounded first, so the rest fits int32 (no 64-bit division).
  */
 static tflm_status axis_padding(tflm_interpreter *it, int padding, int32_t in, int32_t filter, int32_t stride,
     int32_t dilation, int32_t out, int32_t *pad, const char *axis) {
@@ -98,22 +99,23 @@ static tflm_status axis_padding(tflm_interpreter *it, int padding, int32_t in, i
         return tflm_fail(it, TFLM_ERROR_MODEL, "%s stride %d or dilation %d is out of range", axis, (int)stride,
             (int)dilation);
     }
-    int64_t effective_filter = (int64_t)(filter - 1) * dilation + 1;
-    int64_t expected;
-    if (padding == TFLM_PADDING_SAME) {
-        expected = ((int64_t)in + stride - 1) / stride;
-    } else if (padding == TFLM_PADDING_VALID) {
-        expected = ((int64_t)in + stride - effective_filter) / stride;
-    } else {
+    if (padding != TFLM_PADDING_SAME && padding != TFLM_PADDING_VALID) {
         return tflm_fail(it, TFLM_ERROR_MODEL, "unknown padding %d", padding);
     }
-    if (in > MAX_EXTENT || effective_filter > MAX_EXTENT || expected != out || out < 1) {
+    int64_t effective_filter = (int64_t)(filter - 1) * dilation + 1;
+    if (in > MAX_EXTENT || effective_filter > MAX_EXTENT) {
+        return tflm_fail(it, TFLM_ERROR_MODEL, "%s: input %d or filter %d with dilation %d is too large", axis,
+            (int)in, (int)filter, (int)dilation);
+    }
+    int32_t span = padding == TFLM_PADDING_SAME ? 1 : (int32_t)effective_filter;
+    int32_t expected = (in + stride - span) / stride;
+    if (expected != out || out < 1) {
         return tflm_fail(it, TFLM_ERROR_MODEL, "%s: %d in with filter %d, stride %d, dilation %d and %s padding "
             "gives %d out, the model says %d", axis, (int)in, (int)filter, (int)stride, (int)dilation,
             padding == TFLM_PADDING_SAME ? "SAME" : "VALID", (int)expected, (int)out);
     }
-    int64_t total = (expected - 1) * stride + effective_filter - in;
-    *pad = total > 0 ? (int32_t)(total / 2) : 0;
+    int32_t total = (expected - 1) * stride + (int32_t)effective_filter - in;
+    *pad = total > 0 ? total / 2 : 0;
     return TFLM_OK;
 }
 
