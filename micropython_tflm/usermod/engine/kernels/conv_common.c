@@ -4,7 +4,7 @@
 enum { OPT_PADDING = 0, OPT_STRIDE_W = 1, OPT_STRIDE_H = 2 };
 
 /* Effective scales from here up would need shifts TFLite's 64-bit requantization cannot do. */
-#define MAX_EFFECTIVE_SCALE 16384.0
+#define MAX_EFFECTIVE_SCALE_LOG2 14 /* 16384 */
 /* Bounds sizes, strides, dilations and effective filter sizes so that sums of
  * three of them, as eval's window arithmetic makes, stay within int32. */
 #define MAX_EXTENT 0x1fffffff
@@ -220,15 +220,13 @@ tflm_status tflm_conv_quantize(tflm_interpreter *it, tflm_node *node, const tflm
     int32_t *mult = tflm_conv_multipliers(d);
     int8_t *shifts = tflm_conv_shifts(d);
     for (int32_t c = 0; c < d->out_c; c++) {
-        /* TFLite scales per channel in double: input * filter / output. */
-        double filter_scale = qf.scales[qf.count == 1 ? 0 : c];
-        double scale = (double)qi.scale * filter_scale / (double)qo.scale;
-        if (!(scale >= 0.0 && scale < MAX_EFFECTIVE_SCALE)) {
+        /* TFLite scales per channel in double: input * filter / output (exact in integers here). */
+        int shift;
+        if (!tflm_quantize_ratio_below(qi.scale, qf.scales[qf.count == 1 ? 0 : c], qo.scale, MAX_EFFECTIVE_SCALE_LOG2,
+                &mult[c], &shift)) {
             return tflm_fail(it, TFLM_ERROR_UNSUPPORTED, "channel %d: input * filter / output scale is out of range",
                 (int)c);
         }
-        int shift;
-        tflm_quantize_multiplier(scale, &mult[c], &shift);
         shifts[c] = (int8_t)shift;
     }
     if (!folds_bias(l, type)) {
