@@ -124,9 +124,8 @@ static tflm_status fc_prepare(tflm_interpreter *it, tflm_node *node) {
     tflm_activation_range_quantized(act, output->type, qo.scale, qo.zero_point, &d->act_min, &d->act_max);
     if (qw.count == 1) {
         /* TFLite multiplies the two scales in float, then divides in double. */
-        double real = (double)(qi.scale * qw.scale) / (double)qo.scale;
         int shift;
-        bool ok = tflm_quantize_multiplier(real, &d->multiplier, &shift);
+        bool ok = tflm_quantize_ratio_float_product(qi.scale, qw.scale, qo.scale, 0, &d->multiplier, &shift);
         d->shift = shift;
         return ok ? TFLM_OK : tflm_fail(it, TFLM_ERROR_UNSUPPORTED, "output scale out of range");
     }
@@ -135,7 +134,7 @@ static tflm_status fc_prepare(tflm_interpreter *it, tflm_node *node) {
     int8_t *shifts = fc_shifts(d);
     for (int32_t o = 0; o < d->units; o++) {
         int shift;
-        if (!tflm_quantize_multiplier((double)qi.scale * (double)qw.scales[o] / (double)qo.scale, &mult[o], &shift)) {
+        if (!tflm_quantize_ratio(qi.scale, qw.scales[o], qo.scale, 0, &mult[o], &shift)) {
             return tflm_fail(it, TFLM_ERROR_UNSUPPORTED, "output scale of unit %d out of range", (int)o);
         }
         shifts[o] = (int8_t)shift;
