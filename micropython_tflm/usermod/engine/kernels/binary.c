@@ -158,18 +158,18 @@ tflm_status tflm_addsub_prepare(tflm_interpreter *it, tflm_node *node) {
     }
     /* 65535 << 15 and 255 << 20 both stay below 2^31. */
     d->left_shift = type == TFLM_INT16 ? 15 : 20;
-    /* In double, as the TFLite Micro runtime does for both ADD and SUB. */
-    double twice_max = 2.0 * (double)(q.input[0].scale > q.input[1].scale ? q.input[0].scale : q.input[1].scale);
-    double real[3] = {
-        (double)q.input[0].scale / twice_max,
-        (double)q.input[1].scale / twice_max,
-        twice_max / ((double)(1 << d->left_shift) * (double)q.output.scale),
-    };
+    /* TFLite Micro works in double for both ADD and SUB: input / (2 max) and 2 max / (2^left_shift output);
+     * the powers of two go into the exponent (exact: these quotients are far from double's subnormals). */
+    uint32_t bits[2];
+    memcpy(bits, &q.input[0].scale, sizeof bits[0]);
+    memcpy(bits + 1, &q.input[1].scale, sizeof bits[1]);
+    float max = bits[0] > bits[1] ? q.input[0].scale : q.input[1].scale; /* positive: ordered as their bits */
     int shift[3] = { 0, 0, 0 };
     /* TFLite requires every multiplier below 1. */
-    if (!tflm_quantize_multiplier_smaller_than_one(real[0], &d->input_multiplier[0], &shift[0]) ||
-        !tflm_quantize_multiplier_smaller_than_one(real[1], &d->input_multiplier[1], &shift[1]) ||
-        !tflm_quantize_multiplier_smaller_than_one(real[2], &d->output_multiplier, &shift[2])) {
+    if (!tflm_quantize_ratio(q.input[0].scale, 1.0f, max, -1, &d->input_multiplier[0], &shift[0]) || shift[0] > 0 ||
+        !tflm_quantize_ratio(q.input[1].scale, 1.0f, max, -1, &d->input_multiplier[1], &shift[1]) || shift[1] > 0 ||
+        !tflm_quantize_ratio(max, 1.0f, q.output.scale, 1 - d->left_shift, &d->output_multiplier, &shift[2]) ||
+        shift[2] > 0) {
         return tflm_fail(it, TFLM_ERROR_UNSUPPORTED, "output scale too small for the input scales");
     }
     d->input_shift[0] = shift[0];

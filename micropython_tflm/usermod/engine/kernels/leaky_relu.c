@@ -35,11 +35,14 @@ static tflm_status leaky_relu_prepare(tflm_interpreter *it, tflm_node *node) {
     }
     d->input_zero_point = qi.zero_point;
     d->output_zero_point = qo.zero_point;
-    double alpha_ratio = (double)qi.scale * (double)d->alpha / (double)qo.scale;
-    d->alpha_negative = alpha_ratio < 0.0;
+    /* TFLite's double alpha ratio is negative exactly when alpha is (the scales are positive) */
+    uint32_t alpha_bits;
+    memcpy(&alpha_bits, &d->alpha, sizeof alpha_bits);
+    d->alpha_negative = (alpha_bits >> 31) && (alpha_bits & 0x7fffffffu) - 1u < 0x7f800000u;
     int identity_shift, alpha_shift;
-    if (!tflm_quantize_multiplier((double)qi.scale / (double)qo.scale, &d->identity_multiplier, &identity_shift) ||
-        !tflm_quantize_multiplier(d->alpha_negative ? -alpha_ratio : alpha_ratio, &d->alpha_multiplier, &alpha_shift)) {
+    if (!tflm_quantize_ratio(qi.scale, 1.0f, qo.scale, 0, &d->identity_multiplier, &identity_shift) ||
+        !tflm_quantize_ratio(qi.scale, d->alpha_negative ? -d->alpha : d->alpha, qo.scale, 0, &d->alpha_multiplier,
+            &alpha_shift)) {
         return tflm_fail(it, TFLM_ERROR_UNSUPPORTED, "alpha or scale ratio out of range");
     }
     d->identity_shift = identity_shift;

@@ -61,7 +61,7 @@ static tflm_status prepare_requantization(tflm_interpreter *it, const tflm_tenso
     d->output_zero_point = qo.zero_point;
     d->mode = MEAN_REQUANTIZE;
     int shift;
-    if (!tflm_quantize_multiplier((double)qi.scale / (double)qo.scale, &d->multiplier, &shift)) {
+    if (!tflm_quantize_ratio(qi.scale, 1.0f, qo.scale, 0, &d->multiplier, &shift)) {
         return tflm_fail(it, TFLM_ERROR_UNSUPPORTED, "output scale out of range");
     }
     /* As TFLite: shift by floor(log2(count)) (at most 32, keeping shift >= -31), divide by count. */

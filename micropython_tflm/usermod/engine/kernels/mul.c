@@ -15,9 +15,8 @@ static tflm_status mul_prepare(tflm_interpreter *it, tflm_node *node) {
     if (type == TFLM_INT16 && (q.input[0].zero_point || q.input[1].zero_point || q.output.zero_point)) {
         return tflm_fail(it, TFLM_ERROR_UNSUPPORTED, "int16 needs zero points of 0");
     }
-    double real = (double)q.input[0].scale * (double)q.input[1].scale / (double)q.output.scale;
     int shift;
-    if (!tflm_quantize_multiplier(real, &d->output_multiplier, &shift)) {
+    if (!tflm_quantize_ratio(q.input[0].scale, q.input[1].scale, q.output.scale, 0, &d->output_multiplier, &shift)) {
         return tflm_fail(it, TFLM_ERROR_UNSUPPORTED, "output scale out of range");
     }
     d->output_shift = shift;

@@ -52,7 +52,7 @@ static tflm_status quantize_prepare(tflm_interpreter *it, tflm_node *node) {
     }
     d->input_zero_point = qi.zero_point;
     int shift;
-    if (!tflm_quantize_multiplier((double)qi.scale / (double)qo.scale, &d->multiplier, &shift)) {
+    if (!tflm_quantize_ratio(qi.scale, 1.0f, qo.scale, 0, &d->multiplier, &shift)) {
         return tflm_fail(it, TFLM_ERROR_UNSUPPORTED, "input to output scale ratio out of range");
     }
     d->shift = shift;

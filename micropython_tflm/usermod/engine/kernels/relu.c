@@ -32,7 +32,7 @@ static tflm_status relu_prepare(tflm_interpreter *it, tflm_node *node) {
         return tflm_fail(it, TFLM_ERROR_UNSUPPORTED, "int16 RELU needs zero points of 0");
     }
     int shift;
-    if (!tflm_quantize_multiplier((double)qi.scale / (double)qo.scale, &d->multiplier, &shift)) {
+    if (!tflm_quantize_ratio(qi.scale, 1.0f, qo.scale, 0, &d->multiplier, &shift)) {
         return tflm_fail(it, TFLM_ERROR_UNSUPPORTED, "input to output scale ratio out of range");
     }
     d->shift = shift;
