@@ -107,10 +107,12 @@ static tflm_status operator_code(tflm_interpreter *it, const fb_buf *b, const fb
         if (!fb_string(b, &oc, OPCODE_CUSTOM, &pos, &len)) {
             return malformed(it, "custom op name");
         }
-        char name[40];
-        len = len < sizeof name - 1 ? len : sizeof name - 1;
-        memcpy(name, b->base + pos, len);
-        name[len] = '\0';
+        char name[40] = "";
+        if (TFLM_ERROR_MESSAGES) {
+            len = len < sizeof name - 1 ? len : sizeof name - 1;
+            memcpy(name, b->base + pos, len);
+            name[len] = '\0';
+        }
         return tflm_fail(it, TFLM_ERROR_UNSUPPORTED, "unsupported op: custom op '%s'", name);
     }
     return TFLM_OK;
@@ -259,7 +261,7 @@ static tflm_status build_node(tflm_interpreter *it, const fb_buf *b, const fb_ve
     if (st != TFLM_OK) {
         return st;
     }
-    const char *name = op_name(code, name_buf);
+    const char *name = TFLM_ERROR_MESSAGES ? op_name(code, name_buf) : NULL; /* for messages only */
     if (allowed) {
         size_t i = 0;
         while (i < allowed_count && allowed[i] != code) {
@@ -310,6 +312,9 @@ static tflm_status build_node(tflm_interpreter *it, const fb_buf *b, const fb_ve
 
 /* Prefixes the message of a failed prepare with the op and operator index. */
 static tflm_status prepare_failed(tflm_interpreter *it, tflm_status st, const tflm_kernel *kernel, uint32_t index) {
+    if (!TFLM_ERROR_MESSAGES) {
+        return st; /* the message names the status already */
+    }
     char detail[sizeof it->message];
     memcpy(detail, it->message, sizeof detail);
     return tflm_fail(it, st, "%s (operator %u): %s", kernel->name, (unsigned)index, detail);
