@@ -283,7 +283,7 @@ static tflm_status build_node(tflm_interpreter *it, const fb_buf *b, const fb_ve
             return tflm_fail(it, TFLM_ERROR_MODEL, "malformed model: operator %u (%s) has options of type %u",
                 (unsigned)index, name, (unsigned)options_type);
         }
-        node->options = opts.pos;
+        node->at.options = opts.pos;
     }
     st = read_index_vector(it, b, &ot, OP_INPUTS, &node->inputs, "operator inputs");
     if (st == TFLM_OK) {

@@ -113,7 +113,7 @@ static inline void *tflm_op_data(const tflm_interpreter *it, const tflm_node *no
 }
 
 static inline void *tflm_scratch(const tflm_interpreter *it, const tflm_node *node) {
-    return it->arena + node->scratch;
+    return it->arena + node->at.scratch;
 }
 
 /* ---- prepare-time services ---- */
@@ -135,7 +135,8 @@ static inline tflm_status tflm_fail_without_message(tflm_interpreter *it, tflm_s
 /* Asks for `bytes` of scratch, valid during this node's eval only. */
 tflm_status tflm_request_scratch(tflm_interpreter *it, tflm_node *node, uint32_t bytes);
 
-/* The node's builtin options table; false when absent (use the defaults). */
+/* The node's builtin options table; false when absent (use the defaults). In
+ * prepare and data_size only: planning reuses the word (tflm_node.at). */
 bool tflm_options(const tflm_interpreter *it, const tflm_node *node, fb_table *opts);
 /* Option fields by their schema width: byte fields (enums such as padding and
  * activation, bools, int8) with tflm_option_u8; int with tflm_option_i32. */

@@ -99,7 +99,7 @@ tflm_status tflm_request_scratch(tflm_interpreter *it, tflm_node *node, uint32_t
 
 bool tflm_options(const tflm_interpreter *it, const tflm_node *node, fb_table *opts) {
     fb_buf b = { it->model, it->model_size };
-    return node->options && fb_table_at(&b, node->options, opts);
+    return node->at.options && fb_table_at(&b, node->at.options, opts);
 }
 
 uint8_t tflm_option_u8(const tflm_interpreter *it, const tflm_node *node, unsigned field, uint8_t def) {

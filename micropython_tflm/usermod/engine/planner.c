@@ -79,7 +79,7 @@ static bool placed(const buffer *b) {
 }
 
 static uint32_t offset_of(const buffer *b) {
-    return b->tensor ? b->tensor->data : b->node->scratch;
+    return b->tensor ? b->tensor->data : b->node->at.scratch;
 }
 
 static void place(buffer *b, uint32_t offset) {
@@ -87,7 +87,7 @@ static void place(buffer *b, uint32_t offset) {
         b->tensor->data = offset;
         b->tensor->flags |= TFLM_TENSOR_PLACED;
     } else {
-        b->node->scratch = offset;
+        b->node->at.scratch = offset;
         b->node->scratch_placed = 1;
     }
 }

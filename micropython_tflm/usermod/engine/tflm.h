@@ -56,16 +56,19 @@ typedef struct {
 #define TFLM_TENSOR_ALIAS 0x08    /* shares the buffer of another tensor (RESHAPE-like ops) */
 #define TFLM_TENSOR_PLACED 0x10   /* the planner has given it an offset */
 
-/* Runtime view of one operator (28 bytes in the arena). */
+/* Runtime view of one operator (24 bytes in the arena). */
 typedef struct {
     uint32_t inputs;        /* model offset of the int32 input index vector's length word */
     uint32_t outputs;       /* same for outputs */
-    uint32_t options;       /* model offset of the builtin options table, 0 if absent */
+    /* Kernels read their options in prepare only, so planning reuses the word. */
+    union {
+        uint32_t options;   /* until planning: model offset of the builtin options table, 0 if absent */
+        uint32_t scratch;   /* from planning on: arena offset of the scratch buffer */
+    } at;
     uint32_t data;          /* arena offset of the kernel's persistent op data */
-    uint32_t scratch;       /* arena offset of the scratch buffer (planned) */
     uint32_t scratch_bytes; /* requested at prepare */
     uint16_t kernel;        /* index into the kernel registry */
-    uint16_t scratch_placed;
+    uint8_t scratch_placed;
 } tflm_node;
 
 typedef uint32_t (*tflm_clock_fn)(void);
