@@ -116,12 +116,12 @@ bool fb_vector(const fb_buf *b, const fb_table *t, unsigned field, uint32_t elem
         return false;
     }
     uint32_t count = fb_rd32(b, target);
-    if (count > (b->size - target - 4) / elem_size) {
+    if ((uint64_t)count * elem_size > b->size - target - 4) { /* no division: a library call on the M0+ */
         return false;
     }
     out->pos = target + 4;
     out->count = count;
-    if ((elem_size == 2 || elem_size == 4) && count > 0 && ((uintptr_t)(b->base + out->pos)) % elem_size != 0) {
+    if ((elem_size == 2 || elem_size == 4) && count > 0 && ((uintptr_t)(b->base + out->pos) & (elem_size - 1)) != 0) {
         return false;
     }
     return true;

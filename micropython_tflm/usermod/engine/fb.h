@@ -70,7 +70,7 @@ bool fb_f32(const fb_buf *b, const fb_table *t, unsigned field, float def, float
 bool fb_subtable(const fb_buf *b, const fb_table *t, unsigned field, fb_table *out, bool *present);
 
 /*
- * Vector of `elem_size`-byte elements (4 for offsets to tables or strings).
+ * Vector of `elem_size`-byte elements (a power of two; 4 for offsets to tables or strings).
  * Absent: count 0. Elements of 2 or 4 bytes must be aligned to their size in
  * memory so kernels may read them through typed pointers; 8-byte elements are
  * read with fb_rd64.

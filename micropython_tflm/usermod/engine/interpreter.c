@@ -199,7 +199,7 @@ static tflm_status build_tensor(tflm_interpreter *it, const fb_buf *b, const fb_
                 (unsigned)index, (unsigned)data.count, (unsigned)bytes);
         }
         uint32_t align = t->elem_size < 4 ? t->elem_size : 4;
-        if (((uintptr_t)(b->base + data.pos)) % align != 0) {
+        if (((uintptr_t)(b->base + data.pos) & (align - 1)) != 0) {
             return tflm_fail(it, TFLM_ERROR_MODEL, "malformed model: tensor %u data is not %u-byte aligned",
                 (unsigned)index, (unsigned)align);
         }

@@ -86,7 +86,10 @@ static tflm_status softmax_prepare(tflm_interpreter *it, tflm_node *node) {
         return tflm_fail(it, TFLM_ERROR_MODEL, "input and output need the same last dimension");
     }
     d->depth = tflm_dim(it, input, -1);
-    d->rows = d->depth ? (int32_t)(tflm_elements(it, input) / (uint32_t)d->depth) : 0;
+    d->rows = d->depth != 0; /* times the other dimensions: no division (a library call on the M0+) */
+    for (int i = 0; i < input->rank - 1 && d->rows; i++) {
+        d->rows *= tflm_dim(it, input, i);
+    }
     d->beta = tflm_option_f32(it, node, OPT_BETA, 0.0f);
     bool int16_from_int8 = input->type == TFLM_INT8 && output->type == TFLM_INT16;
     if (!int16_from_int8 && (st = tflm_expect(it, output, input->type, "output")) != TFLM_OK) {
