@@ -13,9 +13,11 @@ on its own with the rp2040_emu board's flags and reported apart.
 
 Op sets: each shared model's (read with micropython_tflm.model), plus every
 op the engine implements. Each is built as configured by default, int8 only
-(TFLM_FLOAT_KERNELS=0 TFLM_INT16_KERNELS=0), and int8 only without error
-messages (also TFLM_ERROR_MESSAGES=0). Prints a table, the files and largest
-functions of one op set, and writes build/reports/footprint.json.
+(TFLM_FLOAT_KERNELS=0 TFLM_INT16_KERNELS=0), int8 only without error
+messages (also TFLM_ERROR_MESSAGES=0), and small (also TFLM_OPTIMIZE_SIZE=1:
+the kernels' generic loops only). Prints a table, the files and largest
+functions of one op set, what selective registration saves (micro_speech's op
+set against all ops, per configuration), and writes build/reports/footprint.json.
 
     python3 scripts/footprint.py                          # every shared model's op set, and all ops
     python3 scripts/footprint.py micro_speech_quantized all_ops
@@ -58,6 +60,7 @@ CONFIGS = {
     "default": [],
     "int8_only": ["TFLM_FLOAT_KERNELS=0", "TFLM_INT16_KERNELS=0"],
     "int8_no_messages": ["TFLM_FLOAT_KERNELS=0", "TFLM_INT16_KERNELS=0", "TFLM_ERROR_MESSAGES=0"],
+    "small": ["TFLM_FLOAT_KERNELS=0", "TFLM_INT16_KERNELS=0", "TFLM_ERROR_MESSAGES=0", "TFLM_OPTIMIZE_SIZE=1"],
 }
 MICRO_SPEECH = "micro_speech_quantized"
 ALL_OPS = "all_ops"

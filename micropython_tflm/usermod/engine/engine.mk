@@ -20,6 +20,9 @@ TFLM_FLOAT_KERNELS ?= 1
 TFLM_INT16_KERNELS ?= 1
 # 0: errors give their status with a generic message instead of the details.
 TFLM_ERROR_MESSAGES ?= 1
+# 1: kernels compile only their generic loops, not the unrolled fast paths
+# (smallest flash, slower invoke; the default is in conv_common.h too).
+TFLM_OPTIMIZE_SIZE ?= 0
 
 TFLM_OP_SRC = $(foreach op,$(1),$(TFLM_ENGINE_DIR)/kernels/$(call tflm_lc,$(op)).c)
 # Helpers shared by kernels: every kernels/*.c that is not an op. Ones no
@@ -30,4 +33,5 @@ TFLM_ENGINE_SRC := $(addprefix $(TFLM_ENGINE_DIR)/,fb.c interpreter.c kernel_uti
 # -fwrapv: int32 accumulators wrap on overflow, as TFLite's kernels assume.
 TFLM_ENGINE_CFLAGS := -I$(TFLM_ENGINE_DIR) $(addprefix -DTFLM_OP_,$(TFLM_OPS)) \
 	-DTFLM_ALL_OP_NAMES=$(TFLM_ALL_OP_NAMES) -DTFLM_FLOAT_KERNELS=$(TFLM_FLOAT_KERNELS) \
-	-DTFLM_INT16_KERNELS=$(TFLM_INT16_KERNELS) -DTFLM_ERROR_MESSAGES=$(TFLM_ERROR_MESSAGES) -fwrapv
+	-DTFLM_INT16_KERNELS=$(TFLM_INT16_KERNELS) -DTFLM_ERROR_MESSAGES=$(TFLM_ERROR_MESSAGES) \
+	-DTFLM_OPTIMIZE_SIZE=$(TFLM_OPTIMIZE_SIZE) -fwrapv
