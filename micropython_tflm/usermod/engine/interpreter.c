@@ -223,16 +223,30 @@ static void mark_use(tflm_tensor *t, uint16_t op) {
     }
 }
 
-static tflm_status mark_uses(tflm_interpreter *it, uint32_t vec, uint16_t op, const char *what) {
+/* What use_tensors requires of the tensors of an index vector. */
+enum { USE_NOT_CONSTANT = 1, USE_NONE_ABSENT = 2 };
+
+/* Marks the tensors of an index vector as used at `op`, after checking them:
+ * a supported type, not constant where written (the model may be read-only:
+ * flash, a bytes object) or fed by the caller, no -1 where one is required. */
+static tflm_status use_tensors(tflm_interpreter *it, uint32_t vec, uint16_t op, unsigned rules, const char *user,
+    const char *role) {
     const int32_t *v = tflm_node_index_vec(it, vec);
     for (int32_t i = 0; i < v[0]; i++) {
+        if (v[1 + i] < 0 && (rules & USE_NONE_ABSENT)) {
+            return tflm_fail(it, TFLM_ERROR_MODEL, "malformed model: %s %s %d is -1", user, role, (int)i);
+        }
         if (v[1 + i] < 0) {
             continue;
         }
         tflm_tensor *t = tflm_tensor_at(it, v[1 + i]);
+        if ((rules & USE_NOT_CONSTANT) && (t->flags & TFLM_TENSOR_CONSTANT)) {
+            return tflm_fail(it, TFLM_ERROR_MODEL, "malformed model: %s %s %d is constant tensor %d", user, role,
+                (int)i, (int)v[1 + i]);
+        }
         if (t->elem_size == 0) {
-            return tflm_fail(it, TFLM_ERROR_UNSUPPORTED, "%s tensor %d has unsupported type %d", what,
-                (int)v[1 + i], (int)t->type);
+            return tflm_fail(it, TFLM_ERROR_UNSUPPORTED, "%s %s %d (tensor %d) has unsupported type %d", user, role,
+                (int)i, (int)v[1 + i], (int)t->type);
         }
         mark_use(t, op);
     }
@@ -293,19 +307,11 @@ static tflm_status build_node(tflm_interpreter *it, const fb_buf *b, const fb_ve
     if (st == TFLM_OK && (tflm_node_output_count(it, node) < 1 || tflm_node_index_vec(it, node->outputs)[1] < 0)) {
         st = tflm_fail(it, TFLM_ERROR_MODEL, "malformed model: operator %u (%s) has no output", (unsigned)index, name);
     }
-    /* Constant tensors live in the model, which may be read-only (flash, a bytes object). */
-    for (int32_t i = 0; st == TFLM_OK && i < tflm_node_output_count(it, node); i++) {
-        int32_t out = tflm_node_index_vec(it, node->outputs)[1 + i];
-        if (out >= 0 && (tflm_tensor_at(it, out)->flags & TFLM_TENSOR_CONSTANT)) {
-            st = tflm_fail(it, TFLM_ERROR_MODEL, "malformed model: operator %u (%s) writes constant tensor %d",
-                (unsigned)index, name, (int)out);
-        }
+    if (st == TFLM_OK) {
+        st = use_tensors(it, node->outputs, (uint16_t)index, USE_NOT_CONSTANT, name, "output");
     }
     if (st == TFLM_OK) {
-        st = mark_uses(it, node->inputs, (uint16_t)index, name);
-    }
-    if (st == TFLM_OK) {
-        st = mark_uses(it, node->outputs, (uint16_t)index, name);
+        st = use_tensors(it, node->inputs, (uint16_t)index, 0, name, "input");
     }
     return st;
 }
@@ -330,27 +336,10 @@ static tflm_status graph_io(tflm_interpreter *it, const fb_buf *b, const fb_tabl
     }
     it->input_count = (uint16_t)fb_rd32(b, it->inputs_vec);
     it->output_count = (uint16_t)fb_rd32(b, it->outputs_vec);
+    /* Inputs live from the start, outputs until the end. */
     uint16_t last = it->node_count ? (uint16_t)(it->node_count - 1) : 0;
-    for (int io = 0; io < 2; io++) {
-        const int32_t *v = tflm_node_index_vec(it, io ? it->outputs_vec : it->inputs_vec);
-        for (int32_t i = 0; i < v[0]; i++) {
-            if (v[1 + i] < 0) {
-                return malformed(it, "graph input or output -1");
-            }
-            tflm_tensor *t = tflm_tensor_at(it, v[1 + i]);
-            if (t->elem_size == 0) {
-                return tflm_fail(it, TFLM_ERROR_UNSUPPORTED, "graph %s %d has unsupported type %d",
-                    io ? "output" : "input", (int)i, (int)t->type);
-            }
-            if (!io && (t->flags & TFLM_TENSOR_CONSTANT)) {
-                return tflm_fail(it, TFLM_ERROR_MODEL, "malformed model: graph input %d is constant tensor %d",
-                    (int)i, (int)v[1 + i]);
-            }
-            /* Inputs live from the start, outputs until the end. */
-            mark_use(t, io ? last : 0);
-        }
-    }
-    return TFLM_OK;
+    st = use_tensors(it, it->inputs_vec, 0, USE_NOT_CONSTANT | USE_NONE_ABSENT, "graph", "input");
+    return st == TFLM_OK ? use_tensors(it, it->outputs_vec, last, USE_NONE_ABSENT, "graph", "output") : st;
 }
 
 /* State (variable) tensors must survive between invokes: they live through the whole run. */

@@ -137,8 +137,9 @@ static uint64_t place_all(tflm_interpreter *it, int strategy) {
         if (!found) {
             return high_water;
         }
-        /* First fit: skip past every live placed buffer it would overlap. */
-        uint64_t offset = 0;
+        /* First fit: skip past every live placed buffer it would overlap. Placed
+         * offsets are at most 0x7ffffff0 and sizes 2^31, so ends fit 32 bits. */
+        uint32_t offset = 0;
         bool moved = true;
         while (moved) {
             moved = false;
@@ -146,17 +147,18 @@ static uint64_t place_all(tflm_interpreter *it, int strategy) {
                 if (!buffer_at(it, i, &b) || !placed(&b) || b.last < next.first || b.first > next.last) {
                     continue;
                 }
-                uint64_t start = offset_of(&b), end = start + b.size;
-                if (offset < end && start < offset + next.size) {
+                uint32_t start = offset_of(&b), end = start + b.size;
+                if (offset < end && (start < offset || start - offset < next.size)) {
                     offset = end;
                     moved = true;
                 }
             }
         }
         /* Offsets are 32-bit; a model this large is refused by the caller. */
-        place(&next, offset + next.size > 0x7ffffff0u ? 0 : (uint32_t)offset);
-        if (offset + next.size > high_water) {
-            high_water = offset + next.size;
+        uint64_t top = (uint64_t)offset + next.size;
+        place(&next, top > 0x7ffffff0u ? 0 : offset);
+        if (top > high_water) {
+            high_water = top;
         }
     }
 }
