@@ -178,6 +178,25 @@ static int32_t round_quotient_reference(int32_t x, float divisor) {
     return r >= 1073741824.0f ? 1 << 30 : r <= -1073741824.0f ? -(1 << 30) : (int32_t)r;
 }
 
+/* CalculateActivationRangeQuantized with the host's float division. */
+static void activation_range_reference(int activation, int32_t qmin, int32_t qmax, float scale, int32_t zero_point,
+    int32_t *lo, int32_t *hi) {
+    int32_t q0 = zero_point + round_quotient_reference(0, scale), q6 = zero_point + round_quotient_reference(6, scale);
+    int32_t qm1 = zero_point + round_quotient_reference(-1, scale), q1 = zero_point + round_quotient_reference(1, scale);
+    *lo = qmin;
+    *hi = qmax;
+    if (activation == TFLM_ACT_RELU || activation == TFLM_ACT_RELU6) {
+        *lo = q0 > qmin ? q0 : qmin;
+    }
+    if (activation == TFLM_ACT_RELU6) {
+        *hi = q6 < qmax ? q6 : qmax;
+    }
+    if (activation == TFLM_ACT_RELU_N1_TO_1) {
+        *lo = qm1 > qmin ? qm1 : qmin;
+        *hi = q1 < qmax ? q1 : qmax;
+    }
+}
+
 static void test_exact_scales_match_double(void) {
     int bad = 0, cases = 0;
     for (size_t i = 0; i < SPECIAL_COUNT; i++) {
@@ -198,6 +217,17 @@ static void test_exact_scales_match_double(void) {
             printf("scale mismatch: %a * %a / %a * 2^%d\n", (double)a, (double)b, (double)c, exp2);
         }
         bad += n;
+        int activation = (int)(random_u32() % 4), type = i % 2 ? TFLM_INT8 : TFLM_INT16;
+        int32_t zero_point = (int32_t)(random_u32() % 512) - 256, lo, hi, expected_lo, expected_hi;
+        tflm_activation_range_quantized(activation, type, a, zero_point, &lo, &hi);
+        activation_range_reference(activation, type == TFLM_INT8 ? -128 : -32768, type == TFLM_INT8 ? 127 : 32767, a,
+            zero_point, &expected_lo, &expected_hi);
+        if (lo != expected_lo || hi != expected_hi) {
+            if (bad < 10) {
+                printf("activation range mismatch: %d, scale %a, zero point %d\n", activation, (double)a, (int)zero_point);
+            }
+            bad++;
+        }
         int32_t x = (int32_t)(random_u32() % 33) - 16; /* small integers, as activation ranges use */
         if (tflm_round_quotient(x, a) != round_quotient_reference(x, a)) {
             if (bad < 10) {

@@ -165,19 +165,16 @@ static bool quantize_double(exact *x, int32_t *multiplier, int *shift) {
     return e <= 30;
 }
 
+#if TFLM_OPTIMIZE_SIZE
+int32_t tflm_srdhm(int32_t a, int32_t b) {
+    return tflm_srdhm_inline(a, b);
+}
+#endif
+
 bool tflm_quantize_multiplier(double m, int32_t *multiplier, int *shift) {
     exact x;
     double_value(&x, m);
     return quantize_double(&x, multiplier, shift);
-}
-
-bool tflm_quantize_multiplier_smaller_than_one(double m, int32_t *multiplier, int *shift) {
-    bool ok = tflm_quantize_multiplier(m, multiplier, shift);
-    if (*shift > 0) {
-        *shift = 0;
-        return false;
-    }
-    return ok;
 }
 
 /* x = (double)a * (double)b / c * 2^exp2 (the product of two floats is
@@ -280,27 +277,20 @@ void tflm_activation_range_quantized(int activation, int type, float scale, int3
     int32_t *act_min, int32_t *act_max) {
     int32_t qmin, qmax;
     tflm_type_range(type, &qmin, &qmax);
-    /* Quantize(f) = zero_point + round(f / scale), in float as TFLite does. */
-#define TFLM_Q(f) (zero_point + tflm_round_quotient(f, scale))
-    switch (activation) {
-        case TFLM_ACT_RELU:
-            *act_min = TFLM_Q(0) > qmin ? TFLM_Q(0) : qmin;
-            *act_max = qmax;
-            break;
-        case TFLM_ACT_RELU6:
-            *act_min = TFLM_Q(0) > qmin ? TFLM_Q(0) : qmin;
-            *act_max = TFLM_Q(6) < qmax ? TFLM_Q(6) : qmax;
-            break;
-        case TFLM_ACT_RELU_N1_TO_1:
-            *act_min = TFLM_Q(-1) > qmin ? TFLM_Q(-1) : qmin;
-            *act_max = TFLM_Q(1) < qmax ? TFLM_Q(1) : qmax;
-            break;
-        default:
-            *act_min = qmin;
-            *act_max = qmax;
-            break;
+    /* Quantize(f) = zero_point + round(f / scale), in float as TFLite does: Quantize(0)
+     * is the zero point (0 / NaN rounds to 0 too) and Quantize(-1) mirrors Quantize(1). */
+    int32_t bound = tflm_round_quotient(activation == TFLM_ACT_RELU6 ? 6 : 1, scale);
+    int32_t lo = qmin, hi = qmax;
+    if (activation == TFLM_ACT_RELU || activation == TFLM_ACT_RELU6) {
+        lo = zero_point;
+    } else if (activation == TFLM_ACT_RELU_N1_TO_1) {
+        lo = zero_point - bound;
     }
-#undef TFLM_Q
+    if (activation == TFLM_ACT_RELU6 || activation == TFLM_ACT_RELU_N1_TO_1) {
+        hi = zero_point + bound;
+    }
+    *act_min = lo > qmin ? lo : qmin;
+    *act_max = hi < qmax ? hi : qmax;
 }
 
 void tflm_activation_range_float(int activation, float *act_min, float *act_max) {

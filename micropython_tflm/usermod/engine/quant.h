@@ -8,8 +8,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* 1: one out-of-line copy of the helpers below that kernels call in loops,
+ * instead of one per kernel (engine.mk's TFLM_OPTIMIZE_SIZE). */
+#ifndef TFLM_OPTIMIZE_SIZE
+#define TFLM_OPTIMIZE_SIZE 0
+#endif
+
 /* gemmlowp SaturatingRoundingDoublingHighMul. */
-static inline int32_t tflm_srdhm(int32_t a, int32_t b) {
+static inline int32_t tflm_srdhm_inline(int32_t a, int32_t b) {
     if (a == b && a == INT32_MIN) {
         return INT32_MAX;
     }
@@ -17,6 +23,14 @@ static inline int32_t tflm_srdhm(int32_t a, int32_t b) {
     int32_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
     return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
 }
+
+#if TFLM_OPTIMIZE_SIZE
+int32_t tflm_srdhm(int32_t a, int32_t b);
+#else
+static inline int32_t tflm_srdhm(int32_t a, int32_t b) {
+    return tflm_srdhm_inline(a, b);
+}
+#endif
 
 /* gemmlowp RoundingDivideByPOT: round half away from zero. */
 static inline int32_t tflm_rdbpot(int32_t x, int exponent) {
@@ -60,8 +74,6 @@ static inline int32_t tflm_mbqm_greater_than_one(int32_t x, int32_t multiplier, 
  * and prepare should reject the model (TFLM_ERROR_UNSUPPORTED).
  */
 bool tflm_quantize_multiplier(double m, int32_t *multiplier, int *shift);
-/* QuantizeMultiplierSmallerThanOneExp (shift <= 0); false as above or when m >= 1. */
-bool tflm_quantize_multiplier_smaller_than_one(double m, int32_t *multiplier, int *shift);
 
 /*
  * TFLite computes multipliers from float scales in double. These give the
