@@ -6,13 +6,14 @@ bool fb_table_at(const fb_buf *b, uint32_t pos, fb_table *t) {
     if (pos % 4 != 0 || !fb_in(b, pos, 4)) {
         return false;
     }
-    /* The vtable lives at pos - soffset; compute in 64 bits to catch wrap-around. */
-    int64_t vt = (int64_t)pos - (int32_t)fb_rd32(b, pos);
-    if (vt < 0 || vt % 2 != 0 || !fb_in(b, (uint32_t)vt, 4)) {
+    /* The vtable lives at pos - soffset: below 0 that wraps to 2^31 or more, past any
+     * buffer (sizes are below 2^31), and above pos it stays below 2^32. */
+    uint32_t vt = pos - fb_rd32(b, pos);
+    if ((vt & 1) != 0 || !fb_in(b, vt, 4)) {
         return false;
     }
     t->pos = pos;
-    t->vtable = (uint32_t)vt;
+    t->vtable = vt;
     t->vsize = fb_rd16(b, t->vtable);
     t->tsize = fb_rd16(b, t->vtable + 2);
     return t->vsize >= 4 && t->vsize % 2 == 0 && t->tsize >= 4 &&
@@ -78,11 +79,11 @@ bool fb_f32(const fb_buf *b, const fb_table *t, unsigned field, float def, float
 
 /* Follows the uoffset stored at `pos`. */
 static bool fb_deref(const fb_buf *b, uint32_t pos, uint32_t *target) {
-    uint64_t t = (uint64_t)pos + fb_rd32(b, pos);
-    if (t >= b->size) {
+    uint32_t offset = fb_rd32(b, pos);
+    if (offset >= b->size - pos) { /* pos is inside the buffer */
         return false;
     }
-    *target = (uint32_t)t;
+    *target = pos + offset;
     return true;
 }
 

@@ -15,7 +15,7 @@
 
 typedef struct {
     const uint8_t *base;
-    uint32_t size;
+    uint32_t size; /* below 2^31 */
 } fb_buf;
 
 typedef struct {
