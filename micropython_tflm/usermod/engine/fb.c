@@ -68,15 +68,6 @@ bool fb_i32(const fb_buf *b, const fb_table *t, unsigned field, int32_t def, int
     return true;
 }
 
-bool fb_f32(const fb_buf *b, const fb_table *t, unsigned field, float def, float *out) {
-    uint32_t pos;
-    if (!fb_field(b, t, field, 4, &pos)) {
-        return false;
-    }
-    *out = pos ? fb_rdf32(b, pos) : def;
-    return true;
-}
-
 /* Follows the uoffset stored at `pos`. */
 static bool fb_deref(const fb_buf *b, uint32_t pos, uint32_t *target) {
     uint32_t offset = fb_rd32(b, pos);

@@ -64,7 +64,6 @@ bool fb_field(const fb_buf *b, const fb_table *t, unsigned field, unsigned size,
 bool fb_u8(const fb_buf *b, const fb_table *t, unsigned field, uint8_t def, uint8_t *out);
 bool fb_i32(const fb_buf *b, const fb_table *t, unsigned field, int32_t def, int32_t *out);
 bool fb_u32(const fb_buf *b, const fb_table *t, unsigned field, uint32_t def, uint32_t *out);
-bool fb_f32(const fb_buf *b, const fb_table *t, unsigned field, float def, float *out);
 
 /* Sub-table; *present is false (and the call succeeds) when absent. */
 bool fb_subtable(const fb_buf *b, const fb_table *t, unsigned field, fb_table *out, bool *present);

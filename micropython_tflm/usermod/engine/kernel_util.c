@@ -102,25 +102,29 @@ bool tflm_options(const tflm_interpreter *it, const tflm_node *node, fb_table *o
     return node->at.options && fb_table_at(&b, node->at.options, opts);
 }
 
-uint8_t tflm_option_u8(const tflm_interpreter *it, const tflm_node *node, unsigned field, uint8_t def) {
+/* Model position of an option field of `size` bytes; 0 when absent (or malformed). */
+static uint32_t option_at(const tflm_interpreter *it, const tflm_node *node, unsigned field, unsigned size) {
     fb_buf b = { it->model, it->model_size };
     fb_table t;
-    uint8_t v;
-    return tflm_options(it, node, &t) && fb_u8(&b, &t, field, def, &v) ? v : def;
+    uint32_t pos;
+    return tflm_options(it, node, &t) && fb_field(&b, &t, field, size, &pos) ? pos : 0;
+}
+
+uint8_t tflm_option_u8(const tflm_interpreter *it, const tflm_node *node, unsigned field, uint8_t def) {
+    uint32_t pos = option_at(it, node, field, 1);
+    return pos ? it->model[pos] : def;
 }
 
 int32_t tflm_option_i32(const tflm_interpreter *it, const tflm_node *node, unsigned field, int32_t def) {
     fb_buf b = { it->model, it->model_size };
-    fb_table t;
-    int32_t v;
-    return tflm_options(it, node, &t) && fb_i32(&b, &t, field, def, &v) ? v : def;
+    uint32_t pos = option_at(it, node, field, 4);
+    return pos ? (int32_t)fb_rd32(&b, pos) : def;
 }
 
 float tflm_option_f32(const tflm_interpreter *it, const tflm_node *node, unsigned field, float def) {
     fb_buf b = { it->model, it->model_size };
-    fb_table t;
-    float v;
-    return tflm_options(it, node, &t) && fb_f32(&b, &t, field, def, &v) ? v : def;
+    uint32_t pos = option_at(it, node, field, 4);
+    return pos ? fb_rdf32(&b, pos) : def;
 }
 
 const int32_t *tflm_option_i32_vec(const tflm_interpreter *it, const tflm_node *node, unsigned field, uint32_t *count) {
