@@ -196,8 +196,9 @@ tflm_status tflm_tensor_quant(tflm_interpreter *it, const tflm_tensor *t, tflm_q
     int32_t lo, hi;
     tflm_type_range(t->type, &lo, &hi);
     for (uint32_t i = 0; i < zps.count; i++) {
-        int64_t zp = (int64_t)fb_rd64(&b, zps.pos + 8 * i);
-        if (zp < lo || zp > hi) {
+        /* an int64 within [lo, hi] is its low half, sign-extended */
+        int32_t zp = (int32_t)fb_rd32(&b, zps.pos + 8 * i);
+        if (fb_rd32(&b, zps.pos + 8 * i + 4) != (uint32_t)(zp >> 31) || zp < lo || zp > hi) {
             return tflm_fail(it, TFLM_ERROR_MODEL, "tensor %d has zero point out of range for %s",
                 (int)tflm_tensor_index(it, t), tflm_type_name(t->type));
         }
@@ -225,7 +226,7 @@ int32_t tflm_quant_zero_point(const tflm_interpreter *it, const tflm_tensor *t, 
     if (!quant_vectors(it, t, &scales, &zps, &qdim) || i >= zps.count) {
         return 0;
     }
-    return (int32_t)(int64_t)fb_rd64(&b, zps.pos + 8 * i);
+    return (int32_t)fb_rd32(&b, zps.pos + 8 * i); /* the low half, as the int64 -> int32 conversion */
 }
 
 tflm_status tflm_expect(tflm_interpreter *it, const tflm_tensor *t, int type, const char *what) {
