@@ -177,9 +177,11 @@ bool tflm_quantize_multiplier(double m, int32_t *multiplier, int *shift) {
     return quantize_double(&x, multiplier, shift);
 }
 
-/* x = (double)a * (double)b / c * 2^exp2 (the product of two floats is
- * exact in double), with a * b rounded to float first when asked. */
-static void ratio(exact *x, float a, float b, exact *c, int exp2, bool float_product) {
+/* QuantizeMultiplier of x = (double)a * (double)b / c * 2^exp2, with a * b
+ * rounded to float first when asked (the product of two floats is exact in
+ * double). x keeps the double's value for the callers' range checks. */
+static bool quantize_ratio(exact *x, float a, float b, exact *c, int exp2, bool float_product, int32_t *multiplier,
+    int *shift) {
     exact eb;
     float_value(x, a);
     float_value(&eb, b);
@@ -190,45 +192,53 @@ static void ratio(exact *x, float a, float b, exact *c, int exp2, bool float_pro
     divide(x, c);
     round_even(x, DOUBLE_BITS, DOUBLE_MIN_E);
     x->e += exp2;
+    return quantize_double(x, multiplier, shift);
+}
+
+/* quantize_ratio with a float divisor. */
+static bool quantize_float_ratio(exact *x, float a, float b, float c, int exp2, bool float_product,
+    int32_t *multiplier, int *shift) {
+    exact ec;
+    float_value(&ec, c);
+    return quantize_ratio(x, a, b, &ec, exp2, float_product, multiplier, shift);
+}
+
+/* Sign of |x| - 2^k for a finite x. */
+static int compare_power_of_two(const exact *x, int32_t k) {
+    int32_t top = x->e + top_bit(x->m | 1);
+    if (x->m == 0 || top != k) {
+        return x->m != 0 && top > k ? 1 : -1;
+    }
+    return (x->m & (x->m - 1)) != 0; /* above 2^k unless a power of two */
 }
 
 bool tflm_quantize_ratio(float a, float b, float c, int exp2, int32_t *multiplier, int *shift) {
-    exact x, ec;
-    float_value(&ec, c);
-    ratio(&x, a, b, &ec, exp2, false);
-    return quantize_double(&x, multiplier, shift);
+    exact x;
+    return quantize_float_ratio(&x, a, b, c, exp2, false, multiplier, shift);
 }
 
 bool tflm_quantize_ratio_float_product(float a, float b, float c, int exp2, int32_t *multiplier, int *shift) {
-    exact x, ec;
-    float_value(&ec, c);
-    ratio(&x, a, b, &ec, exp2, true);
-    return quantize_double(&x, multiplier, shift);
+    exact x;
+    return quantize_float_ratio(&x, a, b, c, exp2, true, multiplier, shift);
 }
 
 bool tflm_quantize_ratio_double_divisor(float a, float b, double c, int32_t *multiplier, int *shift) {
     exact x, ec;
     double_value(&ec, c);
-    ratio(&x, a, b, &ec, 0, false);
-    return quantize_double(&x, multiplier, shift);
+    return quantize_ratio(&x, a, b, &ec, 0, false, multiplier, shift);
 }
 
 bool tflm_quantize_ratio_greater_than_one(float a, float b, float c, int exp2, int32_t *multiplier, int *shift) {
-    exact x, ec;
-    float_value(&ec, c);
-    ratio(&x, a, b, &ec, exp2, false);
-    int32_t top = x.e + top_bit(x.m | 1);
-    bool above_one = x.kind == FINITE && !x.negative && x.m && (top > 0 || (top == 0 && (x.m & (x.m - 1))));
-    return quantize_double(&x, multiplier, shift) && above_one;
+    exact x;
+    bool ok = quantize_float_ratio(&x, a, b, c, exp2, false, multiplier, shift);
+    return ok && !x.negative && compare_power_of_two(&x, 0) > 0; /* ok: finite */
 }
 
 bool tflm_quantize_ratio_below(float a, float b, float c, int limit_log2, int32_t *multiplier, int *shift) {
-    exact x, ec;
-    float_value(&ec, c);
-    ratio(&x, a, b, &ec, 0, false);
+    exact x;
+    bool ok = quantize_float_ratio(&x, a, b, c, 0, false, multiplier, shift);
     /* -0 passes (-0.0 >= 0.0); NaN and infinities do not */
-    bool in_range = x.kind == FINITE && (x.m == 0 || (!x.negative && x.e + top_bit(x.m) < limit_log2));
-    return quantize_double(&x, multiplier, shift) && in_range;
+    return ok && (x.m == 0 || (!x.negative && compare_power_of_two(&x, limit_log2) < 0));
 }
 
 void tflm_type_range(int type, int32_t *lo, int32_t *hi) {
