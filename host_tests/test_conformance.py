@@ -181,7 +181,7 @@ def test_runner_runs_jobs_in_sequence_on_the_heap_each_one_needs(tmp_path: Path)
                                           [kws, hello, tmp_path / "kws.bin", tmp_path / "hello.bin"])
     assert run.returncode == 0, run.stderr
     ends = [line for line in run.stdout.splitlines() if line.startswith(("DONE", "ERROR"))]
-    assert ends == ["DONE cases=1", "ERROR init MemoryError: arena_size 64 is too small: the model needs 448 bytes",
+    assert ends == ["DONE cases=1", "ERROR init MemoryError: arena_size 64 is too small: the model needs 432 bytes",
                     "DONE cases=1", "ERROR case 0 step 0 ValueError: input file hello.bin ends early", "DONE cases=1"]
     used = f"used={engine.arena_needed(kws.read_bytes())}"
     assert [line.split()[2] for line in run.stdout.splitlines() if line.startswith("ARENA")] == \
@@ -244,7 +244,7 @@ def test_runner_reports_errors_on_its_last_line(board: HostBoard, tmp_path: Path
     short = tmp_path / "short.bin"
     short.write_bytes(bytes(2))
     run = board.run(RUNNER, [f"model={model.name}", "arena=64", "cases=1", "inputs=short.bin"], [model, short])
-    assert run.stdout.splitlines()[-1] == "ERROR init MemoryError: arena_size 64 is too small: the model needs 448 bytes"
+    assert run.stdout.splitlines()[-1] == "ERROR init MemoryError: arena_size 64 is too small: the model needs 432 bytes"
     run = board.run(RUNNER, [f"model={model.name}", "arena=auto", "cases=3", "inputs=short.bin"], [model, short])
     lines = run.stdout.splitlines()
     assert [line.split()[0] for line in lines] == ["RUNNER", "ARENA", "OUT", "TIME", "OUT", "TIME", "ERROR"]
