@@ -185,7 +185,7 @@ def test_runner_runs_jobs_in_sequence_on_the_heap_each_one_needs(tmp_path: Path)
                     "DONE cases=1", "ERROR case 0 step 0 ValueError: input file hello.bin ends early", "DONE cases=1"]
     used = f"used={engine.arena_needed(kws.read_bytes())}"
     assert [line.split()[2] for line in run.stdout.splitlines() if line.startswith("ARENA")] == \
-        [used, used, "used=448", used]
+        [used, used, "used=432", used]
 
 
 def test_batch_output_is_split_per_model_and_a_crash_ends_only_the_model_it_hit(
@@ -283,7 +283,7 @@ def test_cli_test_passes_on_good_models_and_fails_on_a_broken_runner(
     argv = ["test", "--board", "host", "--models", "tflm/hello_world_*", "--report", str(report)]
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
-    assert "| tflm/hello_world_int8.tflite | FULLY_CONNECTED | 3 | 0 | 0 | - | 448 | 1,936 |" in out
+    assert "| tflm/hello_world_int8.tflite | FULLY_CONNECTED | 3 | 0 | 0 | - | 432 | 1,936 |" in out
     data = json.loads(report.read_text())
     assert [m["model"] for m in data["models"]] == ["tflm/hello_world_float.tflite", "tflm/hello_world_int8.tflite"]
     assert data["summary"] == {"PASS": 2, "FAIL": 0, "NOFIT": 0}
