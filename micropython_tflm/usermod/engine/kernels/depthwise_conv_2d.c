@@ -5,6 +5,8 @@
  * quantized along dimension 3.
  */
 #include "conv_common.h"
+#include "depthwise_dot.h"
+#include "depthwise_requantize.h"
 
 enum { OPT_DEPTH_MULTIPLIER = 3, OPT_ACTIVATION = 4, OPT_DILATION_W = 5, OPT_DILATION_H = 6 };
 
@@ -108,32 +110,105 @@ static int32_t input_channel(const tflm_conv_data *d, int32_t oc) {
     return d->group_out_c == 1 ? oc : oc / d->group_out_c;
 }
 
+static int8_t dw_output(const tflm_conv_int8 *k, int32_t acc, int32_t c) {
+    return (int8_t)tflm_clamp(tflm_requantize_small(acc, k->multiplier[c], k->shift[c]) + k->zero_point, k->min, k->max);
+}
+
+static void dw_start4(const tflm_conv_int8 *k, bool whole, int32_t c, int32_t acc[4]) {
+    for (int j = 0; j < 4; j++) {
+        acc[j] = tflm_conv_int8_start(k, whole, c + j);
+    }
+}
+
+static void dw_output4(const tflm_conv_int8 *k, const int32_t acc[4], int32_t c, int8_t *out) {
+    for (int j = 0; j < 4; j++) {
+        out[c + j] = dw_output(k, acc[j], c + j);
+    }
+}
+
 /* Output channels c..c+3 at one position, from input lanes x_lane apart at x (see tflm_conv_grid_dot4_i8). */
 static void dw_block4_i8(const tflm_conv_int8 *k, const tflm_conv_grid *g, bool whole, const int8_t *x, int32_t x_lane,
     const int8_t *w, int32_t c, int8_t *out) {
-    int32_t acc[4] = {
-        tflm_conv_int8_start(k, whole, c), tflm_conv_int8_start(k, whole, c + 1),
-        tflm_conv_int8_start(k, whole, c + 2), tflm_conv_int8_start(k, whole, c + 3),
-    };
+    int32_t acc[4];
+    dw_start4(k, whole, c, acc);
     tflm_conv_grid_dot4_i8(g, x, x_lane, whole ? 0 : k->input_offset, w + c, acc);
-    out[c] = tflm_conv_int8_output(k, acc[0], c);
-    out[c + 1] = tflm_conv_int8_output(k, acc[1], c + 1);
-    out[c + 2] = tflm_conv_int8_output(k, acc[2], c + 2);
-    out[c + 3] = tflm_conv_int8_output(k, acc[3], c + 3);
+    dw_output4(k, acc, c, out);
+}
+
+#if TFLM_DW_WORDS
+/* Depth multiplier 1, channels a multiple of four: four channels a word. */
+static void dw_channels_words(const tflm_conv_int8 *k, const tflm_conv_grid *g, bool whole, const int8_t *x,
+    const int8_t *w, int32_t channels, int8_t *out) {
+    for (int32_t c = 0; c < channels; c += 4) {
+        int32_t acc[4];
+        dw_start4(k, whole, c, acc);
+        if (whole) {
+            tflm_dw_dot4_words(g, x + c, w + c, acc);
+        } else {
+            tflm_dw_dot4_words_offset(g, x + c, k->input_offset, w + c, acc);
+        }
+        dw_output4(k, acc, c, out);
+    }
+}
+
+/* Depth multiplier a multiple of four: each input serves four channels' weight word. */
+static void dw_channels_shared(const tflm_conv_int8 *k, const tflm_conv_grid *g, bool whole, const int8_t *x,
+    const int8_t *w, int32_t in_c, int32_t multiplier, int8_t *out) {
+    for (int32_t ic = 0, c = 0; ic < in_c; ic++) {
+        for (int32_t j = 0; j < multiplier; j += 4, c += 4) {
+            int32_t acc[4];
+            dw_start4(k, whole, c, acc);
+            tflm_dw_dot4_shared(g, x + ic, whole ? 0 : k->input_offset, w + c, acc);
+            dw_output4(k, acc, c, out);
+        }
+    }
+}
+#endif
+
+/* Which loop serves the layer's output channels. */
+typedef enum { DW_BYTES, DW_WORDS, DW_SHARED } dw_loop;
+
+static dw_loop dw_loop_for(const int8_t *input, const int8_t *filter, int32_t in_c, int32_t multiplier) {
+#if TFLM_DW_WORDS
+    /* the window offsets keep words aligned when the channel counts are multiples of four */
+    bool filter_aligned = ((uintptr_t)filter & 3u) == 0;
+    if (multiplier == 1 && in_c % 4 == 0 && filter_aligned && ((uintptr_t)input & 3u) == 0) {
+        return DW_WORDS;
+    }
+    if (multiplier % 4 == 0 && filter_aligned) {
+        return DW_SHARED;
+    }
+#else
+    (void)input, (void)filter, (void)in_c, (void)multiplier;
+#endif
+    return DW_BYTES;
 }
 
 /*
- * The output channels of one position. They go four at a time when they read
- * four adjacent input channels (depth multiplier 1; the last block overlaps
- * the one before when the channels are not a multiple of four) or one input
- * channel (depth multiplier a multiple of four); otherwise one at a time.
+ * The output channels of one position. With bytes they go four at a time
+ * when they read four adjacent input channels (depth multiplier 1; the last
+ * block overlaps the one before when the channels are not a multiple of four)
+ * or one input channel (depth multiplier a multiple of four); otherwise one
+ * at a time.
  */
 static void dw_channels_i8(const tflm_conv_int8 *params, const tflm_conv_grid *grid, bool whole, const int8_t *x,
-    const int8_t *w, int32_t in_c, int32_t multiplier, int8_t *out) {
+    const int8_t *w, int32_t in_c, int32_t multiplier, dw_loop loop, int8_t *out) {
     /* local copies: the stores through out could alias them */
     const tflm_conv_int8 k = *params;
     const tflm_conv_grid g = *grid;
     int32_t out_c = in_c * multiplier;
+#if TFLM_DW_WORDS
+    if (loop == DW_WORDS) {
+        dw_channels_words(&k, &g, whole, x, w, out_c, out);
+        return;
+    }
+    if (loop == DW_SHARED) {
+        dw_channels_shared(&k, &g, whole, x, w, in_c, multiplier, out);
+        return;
+    }
+#else
+    (void)loop;
+#endif
     if (multiplier == 1 && out_c >= 4) {
         for (int32_t c = 0; c < out_c; c += 4) {
             int32_t at = c < out_c - 4 ? c : out_c - 4;
@@ -149,7 +224,7 @@ static void dw_channels_i8(const tflm_conv_int8 *params, const tflm_conv_grid *g
         for (int32_t ic = 0, c = 0; ic < in_c; ic++) {
             for (int32_t j = 0; j < multiplier; j++, c++) {
                 int32_t acc = grid_dot_i8(&g, x + ic, whole ? 0 : k.input_offset, w + c);
-                out[c] = tflm_conv_int8_output(&k, tflm_conv_int8_start(&k, whole, c) + acc, c);
+                out[c] = dw_output(&k, tflm_conv_int8_start(&k, whole, c) + acc, c);
             }
         }
     }
@@ -160,13 +235,15 @@ static void dw_eval_int8(const tflm_interpreter *it, const tflm_node *node, cons
     const int8_t *filter = tflm_data(it, tflm_node_input(it, node, 1));
     int8_t *out = tflm_data(it, tflm_node_output(it, node, 0));
     const tflm_conv_int8 k = tflm_conv_int8_params(it, node, &LAYOUT, d);
+    dw_loop loop = dw_loop_for(input, filter, d->in_c, d->group_out_c);
     for (int32_t b = 0; b < d->batches; b++) {
         const int8_t *in_b = input + b * d->in_h * d->in_w * d->in_c;
         for (int32_t oy = 0; oy < d->out_h; oy++) {
             for (int32_t ox = 0; ox < d->out_w; ox++, out += d->out_c) {
                 dw_window win;
                 dw_window_at(d, oy, ox, &win);
-                dw_channels_i8(&k, &win.grid, win.whole, in_b + win.x0, filter + win.w0, d->in_c, d->group_out_c, out);
+                dw_channels_i8(&k, &win.grid, win.whole, in_b + win.x0, filter + win.w0, d->in_c, d->group_out_c, loop,
+                    out);
             }
         }
     }
