@@ -5,6 +5,7 @@
  * quantized along dimension 3.
  */
 #include "conv_common.h"
+#include "depthwise_armv6m.h"
 #include "depthwise_dot.h"
 #include "depthwise_requantize.h"
 
@@ -235,6 +236,11 @@ static void dw_eval_int8(const tflm_interpreter *it, const tflm_node *node, cons
     const int8_t *filter = tflm_data(it, tflm_node_input(it, node, 1));
     int8_t *out = tflm_data(it, tflm_node_output(it, node, 0));
     const tflm_conv_int8 k = tflm_conv_int8_params(it, node, &LAYOUT, d);
+#if TFLM_DW_ARMV6M
+    if (tflm_dw_armv6m_eval(d, &k, input, filter, out)) {
+        return;
+    }
+#endif
     dw_loop loop = dw_loop_for(input, filter, d->in_c, d->group_out_c);
     for (int32_t b = 0; b < d->batches; b++) {
         const int8_t *in_b = input + b * d->in_h * d->in_w * d->in_c;

@@ -1,0 +1,275 @@
+/*
+ * int8 DEPTHWISE_CONV_2D on ARMv6-M (Cortex-M0+), see depthwise_armv6m.h.
+ *
+ * Layout. Channels go four at a time (a "group", one 32-bit word of each
+ * input pixel). For a group, the input rows a band of output rows reads are
+ * first copied into a band on the stack: one word per input column, with the
+ * padding columns and rows filled with the input zero point, so that every
+ * window lies inside the band and starts from the folded bias (TFLite's
+ * padded taps add nothing; a zero-point input times any weight is exactly
+ * what the folded bias takes off again). In the band a window's taps sit at
+ * fixed byte offsets: the assembly addresses them with immediates.
+ *
+ * Assembly. Each call computes pairs of horizontally adjacent output pixels
+ * along one output row: 2 pixels x 4 channels = 8 accumulators, in r6, r7 and
+ * r8-r12, lr (a high register takes an add). Per tap: two input words, four
+ * weights (sign-extended in a per-group frame, one load each) and eight
+ * multiply-adds, the input lanes extracted with sxtb / shift pairs:
+ *   6 loads (12 cycles) + 28 ALU = 40 cycles for 8 MACs = 5 cycles a MAC,
+ * the floor of this scheme (each MAC needs its mul and add; each weight
+ * serves two pixels, each input lane extraction one MAC). Per output then:
+ * about 30 cycles of requantization (spill and reload of the accumulator,
+ * range check, two 16 x 16 -> 32 multiplies as in depthwise_requantize.h,
+ * zero point, clamp, store), so a 3x3 layer costs about 45 + 30 + ~5 of pair overhead = ~80
+ * cycles an output, ~9 cycles a MAC, where the portable loops take ~28.
+ * rp2040js's costs: 1 cycle an instruction, +1 a load or store, +1 a taken
+ * branch.
+ *
+ * Requantization: per channel m = mh * 2^16 + ml and the right shift e; the
+ * assembly needs 1 <= e <= 16 (e >= 1 for its sign term, e <= 16 keeps the
+ * rounding constant within int32), which real layers meet; others take the
+ * portable loops. Accumulators beyond
+ * 16 bits call tflm_dw_armv6m_slow (exact, any accumulator).
+ */
+#include "depthwise_armv6m.h"
+
+#if TFLM_DW_ARMV6M
+
+#include <stddef.h>
+
+/* Stack bytes: the band of one group (a multiple of the 48-byte row stride of 12-word rows is not needed). */
+#define BAND_WORDS 256
+#define MAX_FILTER_H 5
+
+/* What the assembly reads through r0; the offsets are spelled out in it. */
+typedef struct {
+    int32_t start[4];      /*   0: folded bias of the four channels */
+    int32_t mult_low[4];   /*  16: multiplier & 0xffff */
+    int32_t mult_high[4];  /*  32: multiplier >> 16 */
+    int32_t rounding[4];   /*  48: 2^14 + 2^(14 + e) */
+    int32_t shift[4];      /*  64: 15 + e */
+    int32_t min, max;      /*  80, 84: activation range */
+    int32_t out_step;      /*  88: bytes from the first pixel's output to the second's */
+    int32_t out_pair_step; /*  92: bytes from one pair's output to the next one's */
+    int32_t row_step;      /*  96: band bytes between filter rows */
+    int32_t rows;          /* 100: filter rows */
+    int32_t zero_point;    /* 104: output zero point */
+    int32_t unused[5];
+    int32_t weights[MAX_FILTER_H][3][4]; /* 128: [row][column][lane], sign-extended */
+} dw_frame;
+
+typedef char dw_frame_layout_check[offsetof(dw_frame, weights) == 128 && offsetof(dw_frame, zero_point) == 104 ? 1 : -1];
+
+/* Called by the assembly for an accumulator beyond 16 bits: the exact output of lane `lane`. */
+int32_t tflm_dw_armv6m_slow(const dw_frame *f, int32_t lane, int32_t acc);
+int32_t tflm_dw_armv6m_slow(const dw_frame *f, int32_t lane, int32_t acc) {
+    int32_t multiplier = (int32_t)(((uint32_t)f->mult_high[lane] << 16) | (uint32_t)f->mult_low[lane]);
+    return tflm_clamp(tflm_requantize(acc, multiplier, 15 - f->shift[lane]) + f->zero_point, f->min, f->max);
+}
+
+#define DW_STR(x) #x
+#define DW_XSTR(x) DW_STR(x)
+
+/* One filter column j: input words of both pixels, then lane by lane. */
+#define DW_TAP(j, px1)                                                                                     \
+    "ldr r2, [r1, #(4*" #j ")]\n"                                                                          \
+    "ldr r3, [r1, #(4*" #j "+" #px1 ")]\n"                                                                 \
+    "ldr r5, [r0, #(16*" #j ")]\n"                                                                         \
+    "sxtb r4, r2\n muls r4, r5, r4\n adds r6, r6, r4\n"                                                    \
+    "sxtb r4, r3\n muls r4, r5, r4\n adds r7, r7, r4\n"                                                    \
+    "ldr r5, [r0, #(16*" #j "+4)]\n"                                                                       \
+    "lsls r4, r2, #16\n asrs r4, r4, #24\n muls r4, r5, r4\n add r8, r4\n"                                 \
+    "lsls r4, r3, #16\n asrs r4, r4, #24\n muls r4, r5, r4\n add r9, r4\n"                                 \
+    "ldr r5, [r0, #(16*" #j "+8)]\n"                                                                       \
+    "lsls r4, r2, #8\n asrs r4, r4, #24\n muls r4, r5, r4\n add r10, r4\n"                                 \
+    "lsls r4, r3, #8\n asrs r4, r4, #24\n muls r4, r5, r4\n add r11, r4\n"                                 \
+    "ldr r5, [r0, #(16*" #j "+12)]\n"                                                                      \
+    "asrs r4, r2, #24\n muls r4, r5, r4\n add r12, r4\n"                                                   \
+    "asrs r4, r3, #24\n muls r4, r5, r4\n add lr, r4\n"
+
+/*
+ * Requantizes the accumulator in r3 of lane `lane` into r4: r0 frame, r1 ml,
+ * r2 mh, r6 shift, r8 min, r9 max, r11 rounding, r12 zero point; r3 and r5
+ * are clobbered.
+ */
+#define DW_OUTPUT(lane)                                                                                    \
+    "asrs r4, r3, #15\n adds r4, #1\n lsrs r4, r4, #1\n beq 3f\n"  /* |acc| > 2^15: exact call */          \
+    "push {r0, r1, r2}\n movs r2, r3\n movs r1, #" #lane "\n bl tflm_dw_armv6m_slow\n movs r4, r0\n"       \
+    "pop {r0, r1, r2}\n ldr r3, [r0, #104]\n mov r12, r3\n b 4f\n"   /* the call may clobber r12 */         \
+    "3:\n mov r4, r1\n muls r4, r3, r4\n asrs r4, r4, #16\n"                                                \
+    "mov r5, r2\n muls r5, r3, r5\n adds r4, r4, r5\n"                                                     \
+    "asrs r3, r3, #31\n lsls r3, r3, #15\n adds r4, r4, r3\n"        /* -2^15 for a negative acc */         \
+    "add r4, r11\n asrs r4, r4, r6\n add r4, r12\n"                                                        \
+    "cmp r4, r8\n bge 1f\n mov r4, r8\n1:\n"                                                               \
+    "cmp r4, r9\n ble 4f\n mov r4, r9\n"                                                                   \
+    "4:\n"
+
+/* Both pixels' outputs of one lane; r7 points at the first pixel's output of the lane. */
+#define DW_LANE(lane)                                                                                      \
+    "ldr r1, [r0, #(16+4*" #lane ")]\n ldr r2, [r0, #(32+4*" #lane ")]\n"                                  \
+    "ldr r3, [r0, #(48+4*" #lane ")]\n mov r11, r3\n ldr r6, [r0, #(64+4*" #lane ")]\n"                    \
+    "ldr r3, [sp, #(24+8*" #lane ")]\n" DW_OUTPUT(lane) "strb r4, [r7]\n"                                  \
+    "ldr r3, [sp, #(28+8*" #lane ")]\n" DW_OUTPUT(lane) "mov r5, r10\n strb r4, [r7, r5]\n"                \
+    "adds r7, #1\n"
+
+/*
+ * pairs(frame r0, band r1, out r2, pairs r3). Stack: 0 frame, 4 band
+ * position, 8 output, 12 pairs left, 16 filter rows left, 20 row step,
+ * 24..55 the eight accumulators (lane-major, first pixel first).
+ */
+#define DW_PAIRS(px1)                                                                                      \
+    ".syntax unified\n"                                                                                    \
+    "push {r4, r5, r6, r7, lr}\n mov r4, r8\n mov r5, r9\n mov r6, r10\n mov r7, r11\n push {r4, r5, r6, r7}\n" \
+    "sub sp, #56\n str r0, [sp, #0]\n str r1, [sp, #4]\n str r2, [sp, #8]\n str r3, [sp, #12]\n"          \
+    "5:\n ldr r0, [sp, #0]\n ldr r1, [sp, #4]\n"                                                           \
+    "ldr r2, [r0, #0]\n movs r6, r2\n movs r7, r2\n"                                                       \
+    "ldr r2, [r0, #4]\n mov r8, r2\n mov r9, r2\n"                                                         \
+    "ldr r2, [r0, #8]\n mov r10, r2\n mov r11, r2\n"                                                       \
+    "ldr r2, [r0, #12]\n mov r12, r2\n mov lr, r2\n"                                                       \
+    "ldr r2, [r0, #96]\n str r2, [sp, #20]\n ldr r2, [r0, #100]\n str r2, [sp, #16]\n"                    \
+    "adds r0, #128\n"                                                                                      \
+    "6:\n" DW_TAP(0, px1) DW_TAP(1, px1) DW_TAP(2, px1)                                                    \
+    "adds r0, #48\n ldr r2, [sp, #20]\n adds r1, r1, r2\n"                                                 \
+    "ldr r2, [sp, #16]\n subs r2, #1\n str r2, [sp, #16]\n beq 7f\n b 6b\n"                               \
+    "7:\n str r6, [sp, #24]\n str r7, [sp, #28]\n mov r2, r8\n str r2, [sp, #32]\n mov r2, r9\n str r2, [sp, #36]\n" \
+    "mov r2, r10\n str r2, [sp, #40]\n mov r2, r11\n str r2, [sp, #44]\n"                                  \
+    "mov r2, r12\n str r2, [sp, #48]\n mov r2, lr\n str r2, [sp, #52]\n"                                   \
+    "ldr r0, [sp, #0]\n ldr r7, [sp, #8]\n"                                                                \
+    "ldr r2, [r0, #80]\n mov r8, r2\n ldr r2, [r0, #84]\n mov r9, r2\n ldr r2, [r0, #88]\n mov r10, r2\n" \
+    "ldr r2, [r0, #104]\n mov r12, r2\n"                                                                  \
+    DW_LANE(0) DW_LANE(1) DW_LANE(2) DW_LANE(3)                                                            \
+    "ldr r2, [sp, #4]\n adds r2, #(2*" #px1 ")\n str r2, [sp, #4]\n"                                      \
+    "ldr r2, [sp, #8]\n ldr r3, [r0, #92]\n adds r2, r2, r3\n str r2, [sp, #8]\n"                          \
+    "ldr r2, [sp, #12]\n subs r2, #1\n str r2, [sp, #12]\n beq 8f\n b 5b\n"                               \
+    "8:\n add sp, #56\n pop {r4, r5, r6, r7}\n mov r8, r4\n mov r9, r5\n mov r10, r6\n mov r11, r7\n"      \
+    "pop {r4, r5, r6, r7, pc}\n"                                                                          \
+    ".syntax divided\n"
+
+typedef void dw_pairs_fn(const dw_frame *f, const uint32_t *band, int8_t *out, int32_t pairs);
+
+__attribute__((naked)) static void dw_pairs_stride1(const dw_frame *f, const uint32_t *band, int8_t *out,
+    int32_t pairs) {
+    (void)f, (void)band, (void)out, (void)pairs;
+    __asm__ volatile(DW_PAIRS(4));
+}
+
+__attribute__((naked)) static void dw_pairs_stride2(const dw_frame *f, const uint32_t *band, int8_t *out,
+    int32_t pairs) {
+    (void)f, (void)band, (void)out, (void)pairs;
+    __asm__ volatile(DW_PAIRS(8));
+}
+
+typedef uint32_t __attribute__((may_alias, aligned(4))) dw_word;
+
+/*
+ * Band rows [0, rows) = input rows iy0.., columns [0, width) = input columns
+ * ix0.., of the group's four channels at `input`; the zero-point word outside.
+ */
+static void fill_band(uint32_t *band, int32_t rows, int32_t width, const tflm_conv_data *d, const int8_t *input,
+    int32_t iy0, int32_t ix0, uint32_t zero_word) {
+    int32_t first = ix0 < 0 ? -ix0 : 0;                  /* band columns before the input */
+    int32_t end = d->in_w - ix0 < width ? d->in_w - ix0 : width; /* and from the input's end on */
+    for (int32_t r = 0; r < rows; r++, band += width) {
+        int32_t iy = iy0 + r;
+        if (iy < 0 || iy >= d->in_h) {
+            for (int32_t c = 0; c < width; c++) {
+                band[c] = zero_word;
+            }
+            continue;
+        }
+        const int8_t *src = input + ((iy * d->in_w) + ix0 + first) * d->in_c;
+        int32_t c = 0;
+        for (; c < first; c++) {
+            band[c] = zero_word;
+        }
+        for (; c < end; c++, src += d->in_c) {
+            band[c] = *(const dw_word *)(const void *)src;
+        }
+        for (; c < width; c++) {
+            band[c] = zero_word;
+        }
+    }
+}
+
+/* The four channels c.. of the frame: folded bias, requantization constants and weights. */
+static void frame_group(dw_frame *f, const tflm_conv_data *d, const tflm_conv_int8 *k, const int8_t *filter, int32_t c) {
+    for (int j = 0; j < 4; j++) {
+        uint32_t m = (uint32_t)k->multiplier[c + j];
+        int32_t e = -k->shift[c + j];
+        f->start[j] = k->folded[c + j];
+        f->mult_low[j] = (int32_t)(m & 0xFFFFu);
+        f->mult_high[j] = (int32_t)(m >> 16);
+        f->rounding[j] = (int32_t)((1u << 14) + (1u << (14 + e)));
+        f->shift[j] = 15 + e;
+    }
+    for (int32_t r = 0; r < d->filter_h; r++) {
+        for (int32_t x = 0; x < 3; x++) {
+            for (int j = 0; j < 4; j++) {
+                f->weights[r][x][j] = filter[(r * 3 + x) * d->out_c + c + j];
+            }
+        }
+    }
+}
+
+bool tflm_dw_armv6m_eval(const tflm_conv_data *d, const tflm_conv_int8 *k, const int8_t *input,
+    const int8_t *filter, int8_t *output) {
+    int32_t channels = d->out_c, out_w = d->out_w;
+    if (d->group_out_c != 1 || channels % 4 != 0 || d->filter_w != 3 || d->dilation_w != 1 ||
+        d->filter_h > MAX_FILTER_H || (d->stride_w != 1 && d->stride_w != 2) || ((uintptr_t)input & 3u) != 0) {
+        return false;
+    }
+    for (int32_t c = 0; c < channels; c++) {
+        if (k->shift[c] > -1 || k->shift[c] < -16) {
+            return false;
+        }
+    }
+    /* band columns: every pair's windows, the second pixel of an odd last pair included */
+    int32_t width = (out_w + 1) / 2 * 2 * d->stride_w + 2;
+    int32_t span = (d->filter_h - 1) * d->dilation_h + 1; /* input rows of one output row */
+    int32_t band_rows = BAND_WORDS / width;
+    if (band_rows < span) {
+        return false;
+    }
+    int32_t strip = (band_rows - span) / d->stride_h + 1; /* output rows per band */
+    dw_pairs_fn *pairs = d->stride_w == 1 ? dw_pairs_stride1 : dw_pairs_stride2;
+    uint32_t band[BAND_WORDS];
+    int8_t odd_sink[4];
+    dw_frame f;
+    f.min = k->min;
+    f.max = k->max;
+    f.out_step = channels;
+    f.out_pair_step = 2 * channels;
+    f.row_step = width * 4 * d->dilation_h;
+    f.rows = d->filter_h;
+    f.zero_point = k->zero_point;
+    uint32_t zero_word = 0x01010101u * (uint8_t)(-k->input_offset);
+    for (int32_t b = 0; b < d->batches; b++) {
+        const int8_t *in_b = input + b * d->in_h * d->in_w * channels;
+        int8_t *out_b = output + b * d->out_h * out_w * channels;
+        for (int32_t c = 0; c < channels; c += 4) {
+            frame_group(&f, d, k, filter, c);
+            for (int32_t oy0 = 0; oy0 < d->out_h; oy0 += strip) {
+                int32_t n = d->out_h - oy0 < strip ? d->out_h - oy0 : strip;
+                fill_band(band, (n - 1) * d->stride_h + span, width, d, in_b + c, oy0 * d->stride_h - d->pad_h,
+                    -d->pad_w, zero_word);
+                for (int32_t i = 0; i < n; i++) {
+                    const uint32_t *row = band + i * d->stride_h * width;
+                    int8_t *out = out_b + (oy0 + i) * out_w * channels + c;
+                    if (out_w >= 2) {
+                        pairs(&f, row, out, out_w / 2);
+                    }
+                    if (out_w % 2) {
+                        /* the last pixel pairs with one past the row, whose outputs go nowhere */
+                        int8_t *last = out + (out_w - 1) * channels;
+                        f.out_step = (int32_t)((uintptr_t)odd_sink - (uintptr_t)last);
+                        pairs(&f, row + (out_w - 1) * d->stride_w, last, 1);
+                        f.out_step = channels;
+                    }
+                }
+            }
+        }
+    }
+    return true;
+}
+
+#endif
