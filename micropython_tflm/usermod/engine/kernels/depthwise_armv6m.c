@@ -163,12 +163,15 @@ typedef uint32_t __attribute__((may_alias, aligned(4))) dw_word;
 
 /*
  * Band rows [0, rows) = input rows iy0.., columns [0, width) = input columns
- * ix0.., of the group's four channels at `input`; the zero-point word outside.
+ * ix0.., of the group's four channels at `input` (shared: the one input
+ * channel of the four, in every lane); the zero-point word outside.
  */
 static void fill_band(uint32_t *band, int32_t rows, int32_t width, const tflm_conv_data *d, const int8_t *input,
-    int32_t iy0, int32_t ix0, uint32_t zero_word) {
-    int32_t first = ix0 < 0 ? -ix0 : 0;                  /* band columns before the input */
-    int32_t end = d->in_w - ix0 < width ? d->in_w - ix0 : width; /* and from the input's end on */
+    bool shared, int32_t iy0, int32_t ix0, uint32_t zero_word) {
+    /* band columns [first, end) lie in the input */
+    int32_t first = ix0 >= 0 ? 0 : -ix0 < width ? -ix0 : width;
+    int32_t end = d->in_w - ix0 < width ? d->in_w - ix0 : width;
+    end = end > first ? end : first;
     for (int32_t r = 0; r < rows; r++, band += width) {
         int32_t iy = iy0 + r;
         if (iy < 0 || iy >= d->in_h) {
@@ -182,8 +185,14 @@ static void fill_band(uint32_t *band, int32_t rows, int32_t width, const tflm_co
         for (; c < first; c++) {
             band[c] = zero_word;
         }
-        for (; c < end; c++, src += d->in_c) {
-            band[c] = *(const dw_word *)(const void *)src;
+        if (shared) {
+            for (; c < end; c++, src += d->in_c) {
+                band[c] = 0x01010101u * (uint8_t)*src;
+            }
+        } else {
+            for (; c < end; c++, src += d->in_c) {
+                band[c] = *(const dw_word *)(const void *)src;
+            }
         }
         for (; c < width; c++) {
             band[c] = zero_word;
@@ -213,9 +222,11 @@ static void frame_group(dw_frame *f, const tflm_conv_data *d, const tflm_conv_in
 
 bool tflm_dw_armv6m_eval(const tflm_conv_data *d, const tflm_conv_int8 *k, const int8_t *input,
     const int8_t *filter, int8_t *output) {
-    int32_t channels = d->out_c, out_w = d->out_w;
-    if (d->group_out_c != 1 || channels % 4 != 0 || d->filter_w != 3 || d->dilation_w != 1 ||
-        d->filter_h > MAX_FILTER_H || (d->stride_w != 1 && d->stride_w != 2) || ((uintptr_t)input & 3u) != 0) {
+    int32_t channels = d->out_c, out_w = d->out_w, multiplier = d->group_out_c;
+    /* four channels read four adjacent input channels (words) or share one */
+    bool shared = multiplier % 4 == 0;
+    if (!(shared || (multiplier == 1 && channels % 4 == 0 && ((uintptr_t)input & 3u) == 0)) || d->filter_w != 3 ||
+        d->dilation_w != 1 || d->filter_h > MAX_FILTER_H || (d->stride_w != 1 && d->stride_w != 2)) {
         return false;
     }
     for (int32_t c = 0; c < channels; c++) {
@@ -223,14 +234,14 @@ bool tflm_dw_armv6m_eval(const tflm_conv_data *d, const tflm_conv_int8 *k, const
             return false;
         }
     }
-    /* band columns: every pair's windows, the second pixel of an odd last pair included */
-    int32_t width = (out_w + 1) / 2 * 2 * d->stride_w + 2;
+    /* The band holds `seg` output columns (even: whole pairs) of `strip`
+     * output rows: their windows' columns, the second pixel of an odd last
+     * pair included, and rows. */
     int32_t span = (d->filter_h - 1) * d->dilation_h + 1; /* input rows of one output row */
-    int32_t band_rows = BAND_WORDS / width;
-    if (band_rows < span) {
+    int32_t seg = (BAND_WORDS / span - 2) / d->stride_w / 2 * 2;
+    if (seg < 2) {
         return false;
     }
-    int32_t strip = (band_rows - span) / d->stride_h + 1; /* output rows per band */
     dw_pairs_fn *pairs = d->stride_w == 1 ? dw_pairs_stride1 : dw_pairs_stride2;
     uint32_t band[BAND_WORDS];
     int8_t odd_sink[4];
@@ -239,31 +250,37 @@ bool tflm_dw_armv6m_eval(const tflm_conv_data *d, const tflm_conv_int8 *k, const
     f.max = k->max;
     f.out_step = channels;
     f.out_pair_step = 2 * channels;
-    f.row_step = width * 4 * d->dilation_h;
     f.rows = d->filter_h;
     f.zero_point = k->zero_point;
     uint32_t zero_word = 0x01010101u * (uint8_t)(-k->input_offset);
     for (int32_t b = 0; b < d->batches; b++) {
-        const int8_t *in_b = input + b * d->in_h * d->in_w * channels;
+        const int8_t *in_b = input + b * d->in_h * d->in_w * d->in_c;
         int8_t *out_b = output + b * d->out_h * out_w * channels;
         for (int32_t c = 0; c < channels; c += 4) {
             frame_group(&f, d, k, filter, c);
-            for (int32_t oy0 = 0; oy0 < d->out_h; oy0 += strip) {
-                int32_t n = d->out_h - oy0 < strip ? d->out_h - oy0 : strip;
-                fill_band(band, (n - 1) * d->stride_h + span, width, d, in_b + c, oy0 * d->stride_h - d->pad_h,
-                    -d->pad_w, zero_word);
-                for (int32_t i = 0; i < n; i++) {
-                    const uint32_t *row = band + i * d->stride_h * width;
-                    int8_t *out = out_b + (oy0 + i) * out_w * channels + c;
-                    if (out_w >= 2) {
-                        pairs(&f, row, out, out_w / 2);
-                    }
-                    if (out_w % 2) {
-                        /* the last pixel pairs with one past the row, whose outputs go nowhere */
-                        int8_t *last = out + (out_w - 1) * channels;
-                        f.out_step = (int32_t)((uintptr_t)odd_sink - (uintptr_t)last);
-                        pairs(&f, row + (out_w - 1) * d->stride_w, last, 1);
-                        f.out_step = channels;
+            const int8_t *in_group = in_b + (shared ? c / multiplier : c);
+            for (int32_t ox0 = 0; ox0 < out_w; ox0 += seg) {
+                int32_t cols = out_w - ox0 < seg ? out_w - ox0 : seg;
+                int32_t width = (cols + 1) / 2 * 2 * d->stride_w + 2;
+                int32_t strip = (BAND_WORDS / width - span) / d->stride_h + 1; /* output rows per band */
+                for (int32_t oy0 = 0; oy0 < d->out_h; oy0 += strip) {
+                    int32_t n = d->out_h - oy0 < strip ? d->out_h - oy0 : strip;
+                    f.row_step = width * 4 * d->dilation_h;
+                    fill_band(band, (n - 1) * d->stride_h + span, width, d, in_group, shared,
+                        oy0 * d->stride_h - d->pad_h, ox0 * d->stride_w - d->pad_w, zero_word);
+                    for (int32_t i = 0; i < n; i++) {
+                        const uint32_t *row = band + i * d->stride_h * width;
+                        int8_t *out = out_b + ((oy0 + i) * out_w + ox0) * channels + c;
+                        if (cols >= 2) {
+                            pairs(&f, row, out, cols / 2);
+                        }
+                        if (cols % 2) {
+                            /* the last pixel pairs with one past the row, whose outputs go nowhere */
+                            int8_t *last = out + (cols - 1) * channels;
+                            f.out_step = (int32_t)((uintptr_t)odd_sink - (uintptr_t)last);
+                            pairs(&f, row + (cols - 1) * d->stride_w, last, 1);
+                            f.out_step = channels;
+                        }
                     }
                 }
             }
