@@ -10,26 +10,35 @@
  * what the folded bias takes off again). In the band a window's taps sit at
  * fixed byte offsets: the assembly addresses them with immediates.
  *
+ * Shared input (a depth multiplier that is a multiple of four): the band
+ * word holds the one input channel of the group in all four lanes, and the
+ * same assembly runs.
+ *
  * Assembly. Each call computes pairs of horizontally adjacent output pixels
  * along one output row: 2 pixels x 4 channels = 8 accumulators, in r6, r7 and
  * r8-r12, lr (a high register takes an add). Per tap: two input words, four
  * weights (sign-extended in a per-group frame, one load each) and eight
  * multiply-adds, the input lanes extracted with sxtb / shift pairs:
  *   6 loads (12 cycles) + 28 ALU = 40 cycles for 8 MACs = 5 cycles a MAC,
- * the floor of this scheme (each MAC needs its mul and add; each weight
- * serves two pixels, each input lane extraction one MAC). Per output then:
- * about 30 cycles of requantization (spill and reload of the accumulator,
- * range check, two 16 x 16 -> 32 multiplies as in depthwise_requantize.h,
- * zero point, clamp, store), so a 3x3 layer costs about 45 + 30 + ~5 of pair overhead = ~80
- * cycles an output, ~9 cycles a MAC, where the portable loops take ~28.
- * rp2040js's costs: 1 cycle an instruction, +1 a load or store, +1 a taken
- * branch.
+ * 4.8 with stride 1, where one word serves both pixels of adjacent columns.
+ * That is the floor of this scheme: each MAC needs its mul and add, each
+ * weight serves two pixels, each lane extraction one MAC, and 14 registers
+ * hold 8 accumulators, 2 pointers and 4 operands. Per output then about 28
+ * cycles of requantization (spill and reload of the accumulator, range
+ * check, two 16 x 16 -> 32 multiplies as in depthwise_requantize.h, zero
+ * point, clamp, store) and ~10 of pair, row and band overhead: a 3x3 layer
+ * floors at about 43 + 28 + 10 = ~81 cycles an output, 9 cycles a MAC;
+ * measured 10.9-14 on person_detect's layers, where the portable loops take
+ * ~28. rp2040js's costs: 1 cycle an instruction, +1 a load or store, +1 a
+ * taken branch.
  *
  * Requantization: per channel m = mh * 2^16 + ml and the right shift e; the
- * assembly needs 1 <= e <= 16 (e >= 1 for its sign term, e <= 16 keeps the
- * rounding constant within int32), which real layers meet; others take the
- * portable loops. Accumulators beyond
- * 16 bits call tflm_dw_armv6m_slow (exact, any accumulator).
+ * assembly needs e >= 1 (for its sign term), which real layers meet (others
+ * take the portable loops); e <= 16 keeps its rounding constant within
+ * int32, and beyond that the fast range's outputs are all the zero point. Accumulators beyond 16 bits call tflm_dw_armv6m_slow
+ * (exact for any accumulator).
+ *
+ * Stack: the band (1 KB) and the frame (368 bytes).
  */
 #include "depthwise_armv6m.h"
 
@@ -37,7 +46,7 @@
 
 #include <stddef.h>
 
-/* Stack bytes: the band of one group (a multiple of the 48-byte row stride of 12-word rows is not needed). */
+/* Words of the band on the stack; layers of which it cannot hold two output columns take the portable loops. */
 #define BAND_WORDS 256
 #define MAX_FILTER_H 5
 
@@ -54,7 +63,9 @@ typedef struct {
     int32_t row_step;      /*  96: band bytes between filter rows */
     int32_t rows;          /* 100: filter rows */
     int32_t zero_point;    /* 104: output zero point */
-    int32_t unused[5];
+    const int32_t *multipliers; /* 108: the four channels' multipliers and shifts, for tflm_dw_armv6m_slow */
+    const int8_t *shifts;       /* 112 */
+    int32_t unused[3];
     int32_t weights[MAX_FILTER_H][3][4]; /* 128: [row][column][lane], sign-extended */
 } dw_frame;
 
@@ -63,29 +74,38 @@ typedef char dw_frame_layout_check[offsetof(dw_frame, weights) == 128 && offseto
 /* Called by the assembly for an accumulator beyond 16 bits: the exact output of lane `lane`. */
 int32_t tflm_dw_armv6m_slow(const dw_frame *f, int32_t lane, int32_t acc);
 int32_t tflm_dw_armv6m_slow(const dw_frame *f, int32_t lane, int32_t acc) {
-    int32_t multiplier = (int32_t)(((uint32_t)f->mult_high[lane] << 16) | (uint32_t)f->mult_low[lane]);
-    return tflm_clamp(tflm_requantize(acc, multiplier, 15 - f->shift[lane]) + f->zero_point, f->min, f->max);
+    return tflm_clamp(tflm_requantize(acc, f->multipliers[lane], f->shifts[lane]) + f->zero_point, f->min, f->max);
 }
 
 #define DW_STR(x) #x
 #define DW_XSTR(x) DW_STR(x)
 
-/* One filter column j: input words of both pixels, then lane by lane. */
-#define DW_TAP(j, px1)                                                                                     \
-    "ldr r2, [r1, #(4*" #j ")]\n"                                                                          \
-    "ldr r3, [r1, #(4*" #j "+" #px1 ")]\n"                                                                 \
+/* Filter column j, lane by lane, the pixels' input words in registers a and b. */
+#define DW_LANES(j, a, b)                                                                                  \
     "ldr r5, [r0, #(16*" #j ")]\n"                                                                         \
-    "sxtb r4, r2\n muls r4, r5, r4\n adds r6, r6, r4\n"                                                    \
-    "sxtb r4, r3\n muls r4, r5, r4\n adds r7, r7, r4\n"                                                    \
+    "sxtb r4, " #a "\n muls r4, r5, r4\n adds r6, r6, r4\n"                                               \
+    "sxtb r4, " #b "\n muls r4, r5, r4\n adds r7, r7, r4\n"                                               \
     "ldr r5, [r0, #(16*" #j "+4)]\n"                                                                       \
-    "lsls r4, r2, #16\n asrs r4, r4, #24\n muls r4, r5, r4\n add r8, r4\n"                                 \
-    "lsls r4, r3, #16\n asrs r4, r4, #24\n muls r4, r5, r4\n add r9, r4\n"                                 \
+    "lsls r4, " #a ", #16\n asrs r4, r4, #24\n muls r4, r5, r4\n add r8, r4\n"                             \
+    "lsls r4, " #b ", #16\n asrs r4, r4, #24\n muls r4, r5, r4\n add r9, r4\n"                             \
     "ldr r5, [r0, #(16*" #j "+8)]\n"                                                                       \
-    "lsls r4, r2, #8\n asrs r4, r4, #24\n muls r4, r5, r4\n add r10, r4\n"                                 \
-    "lsls r4, r3, #8\n asrs r4, r4, #24\n muls r4, r5, r4\n add r11, r4\n"                                 \
+    "lsls r4, " #a ", #8\n asrs r4, r4, #24\n muls r4, r5, r4\n add r10, r4\n"                             \
+    "lsls r4, " #b ", #8\n asrs r4, r4, #24\n muls r4, r5, r4\n add r11, r4\n"                             \
     "ldr r5, [r0, #(16*" #j "+12)]\n"                                                                      \
-    "asrs r4, r2, #24\n muls r4, r5, r4\n add r12, r4\n"                                                   \
-    "asrs r4, r3, #24\n muls r4, r5, r4\n add lr, r4\n"
+    "asrs r4, " #a ", #24\n muls r4, r5, r4\n add r12, r4\n"                                               \
+    "asrs r4, " #b ", #24\n muls r4, r5, r4\n add lr, r4\n"
+
+/* One filter row, stride 1: the second pixel's word of a column is the first one's of the next. */
+#define DW_ROW_STRIDE1                                                                                     \
+    "ldr r2, [r1, #0]\n ldr r3, [r1, #4]\n" DW_LANES(0, r2, r3)                                            \
+    "ldr r2, [r1, #8]\n" DW_LANES(1, r3, r2)                                                                \
+    "ldr r3, [r1, #12]\n" DW_LANES(2, r2, r3)
+
+/* One filter row, stride 2. */
+#define DW_ROW_STRIDE2                                                                                     \
+    "ldr r2, [r1, #0]\n ldr r3, [r1, #8]\n" DW_LANES(0, r2, r3)                                            \
+    "ldr r2, [r1, #4]\n ldr r3, [r1, #12]\n" DW_LANES(1, r2, r3)                                           \
+    "ldr r2, [r1, #8]\n ldr r3, [r1, #16]\n" DW_LANES(2, r2, r3)
 
 /*
  * Requantizes the accumulator in r3 of lane `lane` into r4: r0 frame, r1 ml,
@@ -117,7 +137,7 @@ int32_t tflm_dw_armv6m_slow(const dw_frame *f, int32_t lane, int32_t acc) {
  * position, 8 output, 12 pairs left, 16 filter rows left, 20 row step,
  * 24..55 the eight accumulators (lane-major, first pixel first).
  */
-#define DW_PAIRS(px1)                                                                                      \
+#define DW_PAIRS(row, px1)                                                                                    \
     ".syntax unified\n"                                                                                    \
     "push {r4, r5, r6, r7, lr}\n mov r4, r8\n mov r5, r9\n mov r6, r10\n mov r7, r11\n push {r4, r5, r6, r7}\n" \
     "sub sp, #56\n str r0, [sp, #0]\n str r1, [sp, #4]\n str r2, [sp, #8]\n str r3, [sp, #12]\n"          \
@@ -128,7 +148,7 @@ int32_t tflm_dw_armv6m_slow(const dw_frame *f, int32_t lane, int32_t acc) {
     "ldr r2, [r0, #12]\n mov r12, r2\n mov lr, r2\n"                                                       \
     "ldr r2, [r0, #96]\n str r2, [sp, #20]\n ldr r2, [r0, #100]\n str r2, [sp, #16]\n"                    \
     "adds r0, #128\n"                                                                                      \
-    "6:\n" DW_TAP(0, px1) DW_TAP(1, px1) DW_TAP(2, px1)                                                    \
+    "6:\n" row                                                                                          \
     "adds r0, #48\n ldr r2, [sp, #20]\n adds r1, r1, r2\n"                                                 \
     "ldr r2, [sp, #16]\n subs r2, #1\n str r2, [sp, #16]\n beq 7f\n b 6b\n"                               \
     "7:\n str r6, [sp, #24]\n str r7, [sp, #28]\n mov r2, r8\n str r2, [sp, #32]\n mov r2, r9\n str r2, [sp, #36]\n" \
@@ -150,13 +170,13 @@ typedef void dw_pairs_fn(const dw_frame *f, const uint32_t *band, int8_t *out, i
 __attribute__((naked)) static void dw_pairs_stride1(const dw_frame *f, const uint32_t *band, int8_t *out,
     int32_t pairs) {
     (void)f, (void)band, (void)out, (void)pairs;
-    __asm__ volatile(DW_PAIRS(4));
+    __asm__ volatile(DW_PAIRS(DW_ROW_STRIDE1, 4));
 }
 
 __attribute__((naked)) static void dw_pairs_stride2(const dw_frame *f, const uint32_t *band, int8_t *out,
     int32_t pairs) {
     (void)f, (void)band, (void)out, (void)pairs;
-    __asm__ volatile(DW_PAIRS(8));
+    __asm__ volatile(DW_PAIRS(DW_ROW_STRIDE2, 8));
 }
 
 typedef uint32_t __attribute__((may_alias, aligned(4))) dw_word;
@@ -202,9 +222,17 @@ static void fill_band(uint32_t *band, int32_t rows, int32_t width, const tflm_co
 
 /* The four channels c.. of the frame: folded bias, requantization constants and weights. */
 static void frame_group(dw_frame *f, const tflm_conv_data *d, const tflm_conv_int8 *k, const int8_t *filter, int32_t c) {
+    f->multipliers = k->multiplier + c;
+    f->shifts = k->shift + c;
     for (int j = 0; j < 4; j++) {
         uint32_t m = (uint32_t)k->multiplier[c + j];
         int32_t e = -k->shift[c + j];
+        if (e > 16) {
+            /* |acc| <= 2^15 gives |acc * m| / 2^(31 + e) < 1/4: the output is the
+             * zero point, which a zero multiplier gives too */
+            m = 0;
+            e = 1;
+        }
         f->start[j] = k->folded[c + j];
         f->mult_low[j] = (int32_t)(m & 0xFFFFu);
         f->mult_high[j] = (int32_t)(m >> 16);
@@ -230,7 +258,7 @@ bool tflm_dw_armv6m_eval(const tflm_conv_data *d, const tflm_conv_int8 *k, const
         return false;
     }
     for (int32_t c = 0; c < channels; c++) {
-        if (k->shift[c] > -1 || k->shift[c] < -16) {
+        if (k->shift[c] > -1) {
             return false;
         }
     }
