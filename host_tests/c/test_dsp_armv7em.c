@@ -1,18 +1,17 @@
 /*
- * The ARMv7E-M DSP helpers (kernels/dsp_armv7em.h, .c) against plain C sums,
+ * The ARMv7E-M DSP loops (kernels/dsp_armv7em.c) against plain C sums,
  * bare metal on QEMU's mps2-an386 (Cortex-M4): seeded random vectors of
- * every length from 0 to 67 at every byte alignment, windows of taps, int16
- * planes, the int8 extremes, input offsets from -127 to 128, and sums that
- * wrap. Prints one
+ * every length from 0 to 67 at every byte alignment, int16 planes, the int8
+ * extremes, input offsets from -127 to 128, and sums that wrap. Prints one
  * line per failure over semihosting and exits with the number of failures.
  * host_tests/test_dsp_armv7em.py builds and runs it.
  */
 #include <stdint.h>
 
-#include "kernels/dsp_armv7em.h"
+#include "kernels/conv_common.h"
 
-#ifndef TFLM_ARMV7EM_DSP
-#error "build for a core with the DSP extension, e.g. -mcpu=cortex-m4"
+#if !defined(TFLM_ARMV7EM_DSP) || !TFLM_CONV_GEMM
+#error "build optimized for a core with the DSP extension, e.g. -O2 -mcpu=cortex-m4"
 #endif
 
 #define SYS_WRITE0 0x04
@@ -139,42 +138,6 @@ static void test_dot4(void) {
     }
 }
 
-/* Windows of 0..3 rows by 0..4 columns over a buffer, the steps any byte counts, x in four lanes or one. */
-static int8_t window_x[512], window_w[512];
-
-static void test_lanes4_window(void) {
-    for (int32_t trial = 0; trial < 3000; trial++) {
-        tflm_dsp_window g;
-        g.rows = (int32_t)(rng() % 4);
-        g.cols = (int32_t)(rng() % 5);
-        g.x_col = 4 + (int32_t)(rng() % 13);
-        g.w_col = 4 + (int32_t)(rng() % 13);
-        g.x_row = g.cols * g.x_col + (int32_t)(rng() % 9);
-        g.w_row = g.cols * g.w_col + (int32_t)(rng() % 9);
-        for (uint32_t i = 0; i < sizeof window_x; i++) {
-            window_x[i] = random_i8();
-            window_w[i] = random_i8();
-        }
-        const int8_t *x = window_x + rng() % 4, *w = window_w + rng() % 4;
-        int32_t x_lane = trial & 1, x_offset = random_offset(), acc[4], want[4];
-        for (int j = 0; j < 4; j++) {
-            acc[j] = want[j] = random_acc();
-            for (int32_t r = 0; r < g.rows; r++) {
-                for (int32_t c = 0; c < g.cols; c++) {
-                    const int8_t *xt = x + r * g.x_row + c * g.x_col + j * x_lane, *wt = w + r * g.w_row + c * g.w_col + j;
-                    want[j] = reference_dot(xt, x_offset, wt, 1, want[j]);
-                }
-            }
-        }
-        tflm_dsp_lanes4_window_i8(x, x_lane, x_offset, w, &g, acc);
-        for (int j = 0; j < 4; j++) {
-            if (acc[j] != want[j]) {
-                fail("tflm_dsp_lanes4_window_i8", trial, j, acc[j], want[j]);
-            }
-        }
-    }
-}
-
 /* Four int16 planes of k taps against n channels' weights, k from 4 to 64. */
 static int16_t gemm_x[4 * 64] __attribute__((aligned(4)));
 static int8_t gemm_w[5 * 64] __attribute__((aligned(4)));
@@ -188,7 +151,7 @@ static void test_gemm4(void) {
         for (int32_t i = 0; i < n * k; i++) {
             gemm_w[i] = random_i8();
         }
-        tflm_dsp_gemm4_i8(gemm_x, gemm_w, k, n, sums);
+        tflm_conv_gemm4_i8(gemm_x, gemm_w, k, n, sums);
         for (int32_t o = 0; o < n; o++) {
             for (int32_t j = 0; j < 4; j++) {
                 uint32_t want = 0;
@@ -196,7 +159,7 @@ static void test_gemm4(void) {
                     want += (uint32_t)(gemm_x[j * k + i] * gemm_w[o * k + i]);
                 }
                 if (sums[4 * o + j] != (int32_t)want) {
-                    fail("tflm_dsp_gemm4_i8", k, 4 * o + j, sums[4 * o + j], (int32_t)want);
+                    fail("tflm_conv_gemm4_i8", k, 4 * o + j, sums[4 * o + j], (int32_t)want);
                 }
             }
         }
@@ -206,7 +169,6 @@ static void test_gemm4(void) {
 int main(void) {
     rng_state = 12345;
     test_dot4();
-    test_lanes4_window();
     test_gemm4();
     print("dsp_armv7em: ");
     print_int(failures);

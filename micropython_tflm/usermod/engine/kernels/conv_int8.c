@@ -42,7 +42,7 @@ void tflm_conv_grid_dot4_i8(const tflm_conv_grid *g, const int8_t *x, int32_t x_
     acc[3] = a3;
 }
 
-#if TFLM_CONV_GEMM && !defined(__ARM_ARCH_6M__)
+#if TFLM_CONV_GEMM && !defined(__ARM_ARCH_6M__) && !defined(TFLM_ARMV7EM_DSP)
 #if TFLM_CONV_LANES
 /* Two taps' products per lane, then the lanes into 32-bit sums, as conv_gemm_armv6m.c does. */
 static void add_lanes(uint32_t a, int32_t *lo, int32_t *hi) {
