@@ -10,7 +10,7 @@ ENGINE_WARN := -std=c99 -Wall -Wextra -Werror
 ENGINE_DEPS := $(TFLM_ENGINE_SRC) $(TFLM_ENGINE_DIR)/engine.mk \
 	$(wildcard $(TFLM_ENGINE_DIR)/*.h $(TFLM_ENGINE_DIR)/*.inc $(TFLM_ENGINE_DIR)/kernels/*.h)
 
-.PHONY: help deps test lib engine-arm sanitize fuzz clean
+.PHONY: help deps test lib lib-lanes engine-arm sanitize fuzz clean
 
 help:
 	@echo "make test                install what is missing, then run every test (host, sanitizers, emulated boards)"
@@ -18,6 +18,7 @@ help:
 	@echo "make test-emulated       conformance of every shared model on qemu_mps2, qemu_mps2_an386 and rp2040_emu"
 	@echo "make deps                install the Debian, Python and npm packages the builds and tests need"
 	@echo "make lib                 host shared library of the engine (used by the host tools)"
+	@echo "make lib-lanes           the same with CONV_2D in 16-bit lanes (the C form of the ARMv6-M kernel)"
 	@echo "make engine-arm          compile the engine core for Cortex-M0+ and Cortex-M4F (warnings are errors)"
 	@echo "make sanitize            engine unit tests and model checker built with ASan + UBSan"
 	@echo "make fuzz                fuzz model loading and invoke with libFuzzer (FUZZ_SECONDS=600)"
@@ -54,6 +55,13 @@ lib: $(BUILD)/lib/libtflm.so
 $(BUILD)/lib/libtflm.so: $(ENGINE_DEPS)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(ENGINE_WARN) -O3 -fPIC -shared $(TFLM_ENGINE_CFLAGS) -o $@ $(TFLM_ENGINE_SRC) -lm
+
+# The same library with CONV_2D in 16-bit lanes, the C form of the ARMv6-M assembly (for targets
+# whose widest multiply is 32-bit); host_tests/test_conv_lanes.py runs the conv tests against it.
+lib-lanes: $(BUILD)/lib-lanes/libtflm.so
+$(BUILD)/lib-lanes/libtflm.so: $(ENGINE_DEPS)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(ENGINE_WARN) -O2 -fPIC -shared -DTFLM_CONV_LANES=1 $(TFLM_ENGINE_CFLAGS) -o $@ $(TFLM_ENGINE_SRC) -lm
 
 # The engine for the Cortex-M0+ (portable kernels) and the Cortex-M4F (the DSP extension's kernels).
 ENGINE_ARM_OBJ := $(patsubst $(TFLM_ENGINE_DIR)/%.c,$(BUILD)/engine-arm/%.o,$(TFLM_ENGINE_SRC))

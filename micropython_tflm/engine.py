@@ -8,6 +8,7 @@ to check kernels quickly, without a MicroPython VM in the loop.
 from __future__ import annotations
 
 import ctypes
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,8 @@ from typing import Sequence
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
-LIB_PATH = REPO / "build" / "lib" / "libtflm.so"
+# TFLM_ENGINE_LIB: another build of the library (e.g. `make lib-lanes`), used as it is.
+LIB_PATH = Path(os.environ.get("TFLM_ENGINE_LIB", REPO / "build" / "lib" / "libtflm.so"))
 
 STATUS_NAMES = ("OK", "MODEL", "UNSUPPORTED", "ARENA", "ARGUMENT", "ABORTED")
 NUMPY_TYPES = {0: np.float32, 2: np.int32, 3: np.uint8, 4: np.int64, 6: np.bool_, 7: np.int16, 9: np.int8}
@@ -76,10 +78,10 @@ _lib: ctypes.CDLL | None = None
 
 
 def load_library(build: bool = True) -> ctypes.CDLL:
-    """Loads build/lib/libtflm.so, running `make lib` first when `build` is true."""
+    """Loads build/lib/libtflm.so, running `make lib` first when `build` is true (or $TFLM_ENGINE_LIB)."""
     global _lib
     if _lib is None:
-        if build:
+        if build and "TFLM_ENGINE_LIB" not in os.environ:
             subprocess.run(["make", "-s", "-C", str(REPO), "lib"], check=True)
         lib = ctypes.CDLL(str(LIB_PATH))
         lib.tflm_init.argtypes = [ctypes.POINTER(_Interpreter), ctypes.c_void_p, ctypes.c_size_t,
