@@ -1,16 +1,18 @@
 /*
  * The ARMv7E-M DSP loops (kernels/dsp_armv7em.c) against plain C sums,
  * bare metal on QEMU's mps2-an386 (Cortex-M4): seeded random vectors of
- * every length from 0 to 67 at every byte alignment, int16 planes, the int8
- * extremes, input offsets from -127 to 128, and sums that wrap. Prints one
+ * every length from 0 to 67 at every byte alignment, windows of taps, int16
+ * planes, the int8 extremes, input offsets from -127 to 128, and sums that
+ * wrap. Prints one
  * line per failure over semihosting and exits with the number of failures.
  * host_tests/test_dsp_armv7em.py builds and runs it.
  */
 #include <stdint.h>
 
 #include "kernels/conv_common.h"
+#include "kernels/depthwise_dot.h"
 
-#if !defined(TFLM_ARMV7EM_DSP) || !TFLM_CONV_GEMM
+#if !defined(TFLM_ARMV7EM_DSP) || !TFLM_DW_WORDS || !TFLM_CONV_GEMM
 #error "build optimized for a core with the DSP extension, e.g. -O2 -mcpu=cortex-m4"
 #endif
 
@@ -138,6 +140,54 @@ static void test_dot4(void) {
     }
 }
 
+/* Windows of 0..3 rows by 0..4 columns over a buffer, the steps any multiple of 4 (depthwise_dot.h's
+ * aligned words), x in four lanes (with and without an offset) or one. */
+static int8_t window_x[512] __attribute__((aligned(4))), window_w[512] __attribute__((aligned(4)));
+
+static void test_depthwise_windows(void) {
+    for (int32_t trial = 0; trial < 3000; trial++) {
+        tflm_conv_grid g;
+        g.rows = (int32_t)(rng() % 4);
+        g.cols = (int32_t)(rng() % 5);
+        g.x_col = 4 * (1 + (int32_t)(rng() % 4));
+        g.w_col = 4 * (1 + (int32_t)(rng() % 4));
+        g.x_row = g.cols * g.x_col + 4 * (int32_t)(rng() % 3);
+        g.w_row = g.cols * g.w_col + 4 * (int32_t)(rng() % 3);
+        for (uint32_t i = 0; i < sizeof window_x; i++) {
+            window_x[i] = random_i8();
+            window_w[i] = random_i8();
+        }
+        const int8_t *x = window_x + 4 * (rng() % 4), *w = window_w + 4 * (rng() % 4);
+        int32_t form = (int32_t)(trial % 3), x_lane = form < 2, x_offset = form ? random_offset() : 0;
+        int32_t acc[4], want[4];
+        for (int j = 0; j < 4; j++) {
+            acc[j] = want[j] = random_acc();
+            for (int32_t r = 0; r < g.rows; r++) {
+                for (int32_t c = 0; c < g.cols; c++) {
+                    const int8_t *xt = x + r * g.x_row + c * g.x_col + j * x_lane, *wt = w + r * g.w_row + c * g.w_col + j;
+                    want[j] = reference_dot(xt, x_offset, wt, 1, want[j]);
+                }
+            }
+        }
+        const char *name;
+        if (form == 0) {
+            name = "tflm_dw_dot4_words";
+            tflm_dw_dot4_words(&g, x, w, acc);
+        } else if (form == 1) {
+            name = "tflm_dw_dot4_words_offset";
+            tflm_dw_dot4_words_offset(&g, x, x_offset, w, acc);
+        } else {
+            name = "tflm_dw_dot4_shared";
+            tflm_dw_dot4_shared(&g, x, x_offset, w, acc);
+        }
+        for (int j = 0; j < 4; j++) {
+            if (acc[j] != want[j]) {
+                fail(name, trial, j, acc[j], want[j]);
+            }
+        }
+    }
+}
+
 /* Four int16 planes of k taps against n channels' weights, k from 4 to 64. */
 static int16_t gemm_x[4 * 64] __attribute__((aligned(4)));
 static int8_t gemm_w[5 * 64] __attribute__((aligned(4)));
@@ -169,6 +219,7 @@ static void test_gemm4(void) {
 int main(void) {
     rng_state = 12345;
     test_dot4();
+    test_depthwise_windows();
     test_gemm4();
     print("dsp_armv7em: ");
     print_int(failures);

@@ -1,7 +1,7 @@
 /* Portable forms of depthwise_dot.h's loops. */
 #include "depthwise_dot.h"
 
-#if TFLM_DW_WORDS
+#if TFLM_DW_WORDS && !defined(TFLM_ARMV7EM_DSP)
 
 /* Four int8 lanes read as one word: GNU C's may_alias keeps the access to int8 data defined. */
 typedef uint32_t __attribute__((may_alias, aligned(4))) tflm_dw_word;

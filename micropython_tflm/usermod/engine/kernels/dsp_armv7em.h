@@ -8,7 +8,7 @@
  *   SXTAB16 d, n, m, ROR #r   the same, each halfword then added to n's (mod 2^16);
  *   SMLAD d, n, m, a      d = a + n.lo * m.lo + n.hi * m.hi (signed 16 x 16,
  *                         the sum kept mod 2^32; overflow only sets the Q flag);
- *   SMLABB / SMLATT d, n, m, a   d = a + n.lo * m.lo / a + n.hi * m.hi;
+ *   SMLABB / SMLATT / SMLABT d, n, m, a   d = a + n.lo * m.lo / n.hi * m.hi / n.lo * m.hi;
  *   PKHBT d, n, m, LSL #16   d = (n.lo, m.lo); PKHTB d, n, m, ASR #16   d = (m.hi, n.hi).
  *
  * A word of four int8 lanes becomes two words of int16 pairs: lanes 0 and 2
@@ -38,7 +38,8 @@
 /*
  * acc[j] += (x + x_offset) . w[j] over n elements, for four vectors w[j]:
  * tflm_dot4_i8's contract, 16 MACs in 24 instructions. In dsp_armv7em.c,
- * with this architecture's form of tflm_conv_gemm4_i8.
+ * with this architecture's forms of depthwise_dot.h's loops and of
+ * tflm_conv_gemm4_i8.
  */
 void tflm_dsp_dot4_i8(const int8_t *x, int32_t x_offset, const int8_t *const w[4], int32_t n, int32_t acc[4]);
 
