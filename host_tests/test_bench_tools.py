@@ -97,6 +97,19 @@ def test_bench_on_the_host_board(models_dir: Path, tmp_path: Path) -> None:
     assert entry["overhead"] == entry["per_invoke"] - sum(op["us"] for op in entry["ops"])
 
 
+def test_report_sets_qemu_cores_side_by_side_and_against_a_baseline() -> None:
+    def board(per_mac: float, conv: int) -> dict:
+        model = {"macs": 100, "per_mac": per_mac, "macs_by_type": {"CONV_2D": 100}, "ops_by_type": {"CONV_2D": conv}}
+        return {"measure": "instructions", "source": "abc123", "models": {"kws": model}}
+
+    boards = {"qemu_mps2": board(6.0, 500), "qemu_mps2_an386": board(4.0, 300)}
+    cores = "\n".join(bench.qemu_cores_table(boards))
+    assert "| kws | invoke | 6.00 | 4.00 |" in cores and "| kws | CONV_2D | 5.00 | 3.00 |" in cores
+    against = "\n".join(bench.baseline_table({"qemu_mps2_an386": board(4.0, 300)}, {"qemu_mps2_an386": board(5.0, 400)}))
+    assert "qemu_mps2_an386 abc123" in against and "| qemu_mps2_an386 | kws | 5.00 | 4.00 | -20.0 % |" in against
+    assert bench.baseline_table(boards, {}) == []
+
+
 @pytest.mark.parametrize("name", bench.DEFAULT_MODELS)
 def test_arena_is_below_tflms_and_its_planned_section_at_the_lower_bound(name: str, models_dir: Path) -> None:
     buf = (models_dir / bench.MODELS[name]).read_bytes()

@@ -457,8 +457,27 @@ def qemu_cores_table(boards: dict[str, dict[str, Any]]) -> list[str]:
     return lines + table(["model", "operator", *(f"{b} instructions/MAC" for b in measured)], rows)
 
 
-def write_report(report_dir: Path, footprint: list[str]) -> Path:
-    """README.md, bench.json and the plots, from every board's JSON in `report_dir`."""
+def baseline_table(boards: dict[str, dict[str, Any]], baseline: dict[str, dict[str, Any]]) -> list[str]:
+    """Markdown lines: per MAC figures of the boards measured here against an earlier run's."""
+    rows = []
+    for board, data in boards.items():
+        before = baseline.get(board)
+        if not before or before.get("measure") != data.get("measure"):
+            continue
+        for m, e in data["models"].items():
+            old = before["models"].get(m, {}).get("per_mac")
+            if old and "per_mac" in e:
+                rows.append([board, m, number(old, 2), number(e["per_mac"], 2), f"{100 * (e['per_mac'] / old - 1):+.1f} %"])
+    if not rows:
+        return []
+    sources = ", ".join(f"{b} {baseline[b].get('source', 'unknown')}" for b in boards if b in baseline)
+    return ["## Against an earlier run", "", f"Before: {sources}. After: this report's runs.", "",
+            *table(["board", "model", "before /MAC", "after /MAC", "change"], rows)]
+
+
+def write_report(report_dir: Path, footprint: list[str], baseline_dir: Path | None = None) -> Path:
+    """README.md, bench.json and the plots, from every board's JSON in `report_dir` (and the
+    figures per MAC against those of an earlier report folder, `baseline_dir`)."""
     from .plots import cycles_per_mac
 
     boards = load_boards(report_dir)
@@ -550,6 +569,8 @@ def write_report(report_dir: Path, footprint: list[str]) -> Path:
                     *(f"ours {b} instructions/MAC" for b in QEMU_BOARDS), *published], rows)
 
     lines += qemu_cores_table(boards)
+    if baseline_dir:
+        lines += baseline_table(boards, load_boards(baseline_dir))
     lines += ["## Flash footprint", "", *footprint, ""]
     lines += ["## Commands", "", "```", *(b["command"] for b in boards.values() if "command" in b), "```", ""]
     readme = report_dir / "README.md"
@@ -559,9 +580,10 @@ def write_report(report_dir: Path, footprint: list[str]) -> Path:
 
 def bench(boards: Sequence[str], models: Sequence[str], report_dir: Path = REPORT_DIR, invokes: int | None = None,
           host_runs: int = HOST_INVOKES, measure_tflm: bool = False, port: str | None = None,
-          footprint: bool = True, log: Callable[[str], None] = print) -> Path:
+          footprint: bool = True, log: Callable[[str], None] = print, baseline_dir: Path | None = None) -> Path:
     """Measures each board, saves REPORT_DIR/<board>.json, rebuilds the report (with the flash
-    footprint unless `footprint` is false); returns README.md's path."""
+    footprint unless `footprint` is false, and against the boards of `baseline_dir` when given);
+    returns README.md's path."""
     unknown = [m for m in models if m not in MODELS]
     if unknown:
         raise BenchError(f"unknown models {', '.join(unknown)}; known: {', '.join(MODELS)}")
@@ -572,4 +594,4 @@ def bench(boards: Sequence[str], models: Sequence[str], report_dir: Path = REPOR
                               + (f" --invokes {invokes}" if invokes else "")
                               + (" --measure-tflm-arena" if measure_tflm else ""))
         (report_dir / f"{board}.json").write_text(json.dumps(results, indent=2) + "\n")
-    return write_report(report_dir, footprint_table() if footprint else ["Not measured in this run."])
+    return write_report(report_dir, footprint_table() if footprint else ["Not measured in this run."], baseline_dir)

@@ -319,7 +319,9 @@ def test(args: argparse.Namespace) -> int:
             arg("--host-runs", type=int, default=21, metavar="N",
                 help="invokes of the engine and the TFLite Micro runtime on the host board (default 21)"),
             arg("--measure-tflm-arena", action="store_true",
-                help="measure TFLite Micro's arena by bisection instead of quoting the models' README"))
+                help="measure TFLite Micro's arena by bisection instead of quoting the models' README"),
+            arg("--baseline", type=Path, metavar="DIR",
+                help="an earlier run's report folder: the report compares the figures per MAC with its boards'"))
 def bench(args: argparse.Namespace) -> int:
     """For each model, on each board: arena bytes against TFLite Micro's, time per invoke (RP2040
     cycles on rp2040_emu with the models in flash, instructions on qemu_mps2 and qemu_mps2_an386,
@@ -331,7 +333,7 @@ def bench(args: argparse.Namespace) -> int:
 
     try:
         readme = run_bench(args.board, args.models or DEFAULT_MODELS, args.report or REPORT_DIR, args.invokes,
-                           args.host_runs, args.measure_tflm_arena, args.port)
+                           args.host_runs, args.measure_tflm_arena, args.port, baseline_dir=args.baseline)
     except BenchError as e:
         raise CommandError(str(e)) from e
     print(f"wrote {readme}")
