@@ -113,9 +113,8 @@ int32_t tflm_dw_armv6m_slow(const dw_frame *f, int32_t lane, int32_t acc) {
  * are clobbered.
  */
 #define DW_OUTPUT(lane)                                                                                    \
-    "asrs r4, r3, #15\n adds r4, #1\n lsrs r4, r4, #1\n beq 3f\n"  /* |acc| > 2^15: exact call */          \
-    "push {r0, r1, r2}\n movs r2, r3\n movs r1, #" #lane "\n bl tflm_dw_armv6m_slow\n movs r4, r0\n"       \
-    "pop {r0, r1, r2}\n ldr r3, [r0, #104]\n mov r12, r3\n b 4f\n"   /* the call may clobber r12 */         \
+    "asrs r4, r3, #15\n adds r4, #1\n lsrs r4, r4, #1\n beq 3f\n"                                          \
+    "movs r5, #" #lane "\n bl 9f\n b 4f\n"                       /* |acc| > 2^15: DW_WIDE */              \
     "3:\n mov r4, r1\n muls r4, r3, r4\n asrs r4, r4, #16\n"                                                \
     "mov r5, r2\n muls r5, r3, r5\n adds r4, r4, r5\n"                                                     \
     "asrs r3, r3, #31\n lsls r3, r3, #15\n adds r4, r4, r3\n"        /* -2^15 for a negative acc */         \
@@ -123,6 +122,31 @@ int32_t tflm_dw_armv6m_slow(const dw_frame *f, int32_t lane, int32_t acc) {
     "cmp r4, r8\n bge 1f\n mov r4, r8\n1:\n"                                                               \
     "cmp r4, r9\n ble 4f\n mov r4, r9\n"                                                                   \
     "4:\n"
+
+/*
+ * Subroutine 9: the clamped output of an accumulator r3 beyond 16 bits, of
+ * lane r5, into r4 (registers as in DW_OUTPUT; r3 and r5 are clobbered).
+ * Below 2^19: m = m2 * 2^22 + m1 * 2^11 + m0 (11-bit parts) and the nested
+ * floors (((acc * m0) >> 11) + acc * m1) >> 11, + acc * m2 + c / 2^22,
+ * >> (9 + e), three products within int32; beyond, or for a lane whose
+ * multiplier the frame zeroed, tflm_dw_armv6m_slow. The stack stays 8-byte
+ * aligned for the call (92 bytes of frame + 20 pushed).
+ */
+#define DW_WIDE                                                                                            \
+    "9:\n push {r0, r1, r2, r3, lr}\n"                                                                      \
+    "movs r4, r1\n orrs r4, r2\n beq 8f\n"                                                                 \
+    "asrs r4, r3, #19\n adds r4, #1\n lsrs r4, r4, #1\n bne 8f\n"                                          \
+    "lsls r4, r1, #21\n lsrs r4, r4, #21\n muls r4, r3, r4\n asrs r4, r4, #11\n"                           \
+    "lsls r0, r2, #26\n lsrs r0, r0, #21\n lsrs r1, r1, #11\n adds r0, r0, r1\n"                           \
+    "muls r0, r3, r0\n adds r4, r4, r0\n asrs r4, r4, #11\n"                                              \
+    "lsrs r0, r2, #6\n muls r0, r3, r0\n adds r4, r4, r0\n"                                                \
+    "mov r0, r11\n asrs r0, r0, #6\n adds r4, r4, r0\n"                                                    \
+    "asrs r3, r3, #31\n lsls r3, r3, #9\n adds r4, r4, r3\n"       /* -2^9 (c's 2^31) when negative */   \
+    "subs r0, r6, #6\n asrs r4, r4, r0\n add r4, r12\n"                                                   \
+    "cmp r4, r8\n bge 1f\n mov r4, r8\n1:\n cmp r4, r9\n ble 2f\n mov r4, r9\n2:\n"                        \
+    "pop {r0, r1, r2, r3, pc}\n"                                                                           \
+    "8:\n movs r2, r3\n movs r1, r5\n bl tflm_dw_armv6m_slow\n movs r4, r0\n"                              \
+    "pop {r0, r1, r2, r3}\n ldr r3, [r0, #104]\n mov r12, r3\n pop {pc}\n"   /* r12: call-clobbered */
 
 /* Both pixels' outputs of one lane; r7 points at the first pixel's output of the lane. */
 #define DW_LANE(lane)                                                                                      \
@@ -163,7 +187,7 @@ int32_t tflm_dw_armv6m_slow(const dw_frame *f, int32_t lane, int32_t acc) {
     "ldr r2, [sp, #12]\n subs r2, #1\n str r2, [sp, #12]\n beq 8f\n b 5b\n"                               \
     "8:\n add sp, #56\n pop {r4, r5, r6, r7}\n mov r8, r4\n mov r9, r5\n mov r10, r6\n mov r11, r7\n"      \
     "pop {r4, r5, r6, r7, pc}\n"                                                                          \
-    ".syntax divided\n"
+    DW_WIDE ".syntax divided\n"
 
 typedef void dw_pairs_fn(const dw_frame *f, const uint32_t *band, int8_t *out, int32_t pairs);
 
