@@ -45,6 +45,6 @@ def test_short_soak_on_the_host_board(tmp_path: Path) -> None:
         assert r["problems"] == []
         assert r["heap_lowest"] >= r["heap_before"] and r["heap_after"] >= r["heap_before"]
         assert r["mismatches"] == 0
-        assert r["slowdown"] <= 1.10
+        assert r["slowdown"] <= 1.25
         assert 0 < r["min_us_first_tenth"] <= r["median_us_first_tenth"]
         assert r["checksum"] == reference_checksum(MODELS_DIR / r["model"])

@@ -10,7 +10,9 @@ keep a block or two that stale stack words point at), a checksum of every
 invoke's outputs (all must equal the first, and the other boards'), and
 invoke times of the first and last 10% of the invokes. Their fastest invokes
 are compared, as other processes can only make an invoke slower: the last
-tenth may be at most 10% slower. Writes a JSON report and exits 1 if any run
+tenth may be at most 25% slower (a ~100 us micro_speech invoke on a loaded
+2-core machine varies by up to ~17% in its fastest of 500; a leak that slows
+invokes grows past that). Writes a JSON report and exits 1 if any run
 fails a check.
 
     python scripts/soak.py                    # the `make soak` counts
@@ -37,7 +39,7 @@ from micropython_tflm.harness import Board, get_board  # noqa: E402
 
 SMALL = "tflm/micro_speech_quantized.tflite"
 LARGE = "mlperf_tiny/vww_96_int8.tflite"
-MAX_SLOWDOWN = 1.10
+MAX_SLOWDOWN = 1.25
 
 SOAK = """
 import array, gc, sys, time, tflm
