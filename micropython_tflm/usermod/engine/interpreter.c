@@ -453,7 +453,7 @@ tflm_status tflm_init(tflm_interpreter *it, const void *model, size_t model_size
     for (uint32_t i = 0; i < it->node_count; i++) {
         tflm_node *node = (tflm_node *)(void *)(it->arena + it->nodes) + i;
         const tflm_kernel *kernel = tflm_kernels[node->kernel];
-        if (node->outputs && tflm_node_output_count(it, node) > 0 && kernel->alias_input0) {
+        if (kernel->alias_input0) { /* build_node checked that output 0 exists */
             tflm_planner_alias(it, node);
         }
         st = kernel->prepare(it, node);
