@@ -197,6 +197,50 @@ static void activation_range_reference(int activation, int32_t qmin, int32_t qma
     }
 }
 
+/* |(double)a - (double)b| against limit on the host: -1, 0, 1 or 2 for NaN. */
+static int difference_reference(float a, float b, double limit) {
+    double d = fabs((double)a - (double)b);
+    return d != d ? 2 : d > limit ? 1 : d < limit ? -1 : 0;
+}
+
+/* Random float pairs, and pairs whose difference lies within a few double ulps of the limit. */
+static void test_float_difference_matches_double(void) {
+    static const double limits[] = { 1e-6, 1e-5, 0x1p-20 };
+    int bad = 0;
+    for (int i = 0; i < 400000; i++) {
+        double limit = limits[i % 3];
+        float a = random_scale(), b = random_scale();
+        if (i % 2) {
+            /* b = a - limit, nudged by a few ulps of the double and rounded to float */
+            a = float_of_bits(((100u + random_u32() % 40) << 23) | (random_u32() & 0x7fffffu));
+            double target = (double)a - limit * (1.0 + ldexp((double)(int32_t)(random_u32() % 64) - 32, -52));
+            b = (float)target;
+            if (i % 4 == 1) {
+                b = float_of_bits(random_u32() % 0x30000000u); /* tiny: the sticky path */
+                a = (float)(limit + (double)b * (random_u32() % 2 ? 1 : -1));
+            }
+        }
+        if (random_u32() % 2) {
+            float t = a;
+            a = b;
+            b = t;
+        }
+        if (tflm_compare_float_difference(a, b, limit) != difference_reference(a, b, limit)) {
+            if (bad < 10) {
+                printf("difference mismatch: %a - %a vs %a\n", (double)a, (double)b, limit);
+            }
+            bad++;
+        }
+    }
+    for (size_t i = 0; i < SPECIAL_COUNT; i++) {
+        for (size_t j = 0; j < SPECIAL_COUNT; j++) {
+            float a = float_of_bits(special_scales[i]), b = float_of_bits(special_scales[j]);
+            bad += tflm_compare_float_difference(a, b, 1e-6) != difference_reference(a, b, 1e-6);
+        }
+    }
+    CHECK(bad == 0);
+}
+
 static void test_exact_scales_match_double(void) {
     int bad = 0, cases = 0;
     for (size_t i = 0; i < SPECIAL_COUNT; i++) {
@@ -323,6 +367,7 @@ int main(int argc, char **argv) {
     test_rounding_math();
     test_quantize_multiplier();
     test_exact_scales_match_double();
+    test_float_difference_matches_double();
     test_activation_ranges();
     test_fb_reader();
     for (int i = 1; i < argc; i++) {

@@ -241,6 +241,57 @@ bool tflm_quantize_ratio_below(float a, float b, float c, int limit_log2, int32_
     return ok && (x.m == 0 || (!x.negative && compare_power_of_two(&x, limit_log2) < 0));
 }
 
+/* Sign of x - y for finite, nonnegative x and y (x->m, y->m nonzero; both get normalized). */
+static int compare_magnitudes(exact *x, exact *y) {
+    normalize(x, 62);
+    normalize(y, 62);
+    if (x->e != y->e) {
+        return x->e > y->e ? 1 : -1;
+    }
+    return x->m > y->m ? 1 : x->m < y->m ? -1 : 0;
+}
+
+int tflm_compare_float_difference(float a, float b, double limit) {
+    exact x, y, l;
+    float_value(&x, a);
+    float_value(&y, b);
+    double_value(&l, limit);
+    bool subtract = x.negative == y.negative;
+    uint8_t kind = x.kind > y.kind ? x.kind : y.kind;
+    if (kind != FINITE) {
+        /* inf - inf of one sign is not a number; any other infinity is above */
+        return kind == NOT_A_NUMBER || (x.kind == y.kind && subtract) ? 2 : 1;
+    }
+    if (x.m == 0) {
+        x.m = y.m;
+        x.e = y.e;
+    } else if (y.m != 0) {
+        /* The smaller magnitude is aligned to the larger one's top at bit 61,
+         * the bits shifted out of it kept as a sticky lowest bit: with more
+         * than 53 + 2 bits, the sum rounds as the exact one would. */
+        exact *big = &x, *small = &y;
+        if (compare_magnitudes(&x, &y) < 0) {
+            big = &y;
+            small = &x;
+        }
+        bool sticky = false;
+        big->m >>= 1; /* room for a carry; its low bits are 0 */
+        big->e++;
+        for (; small->e < big->e; small->e++) {
+            sticky |= small->m & 1;
+            small->m >>= 1;
+        }
+        small->m |= sticky;
+        x.m = subtract ? big->m - small->m : big->m + small->m;
+        x.e = big->e;
+    }
+    if (x.m == 0) {
+        return -1; /* the limit is positive */
+    }
+    round_even(&x, DOUBLE_BITS, DOUBLE_MIN_E);
+    return compare_magnitudes(&x, &l);
+}
+
 void tflm_type_range(int type, int32_t *lo, int32_t *hi) {
     switch (type) {
         case TFLM_INT8: *lo = -128; *hi = 127; break;

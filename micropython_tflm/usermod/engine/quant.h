@@ -98,6 +98,11 @@ bool tflm_quantize_ratio_below(float a, float b, float c, int limit_log2, int32_
  * range, still safe to add a zero point to); 0 when it is not a number. */
 int32_t tflm_round_quotient(int32_t x, float divisor);
 
+/* Compares |(double)a - (double)b| (the difference rounded to double, as
+ * TFLite computes it) with a positive double limit: -1 below, 0 equal,
+ * 1 above, 2 when the difference is not a number. */
+int tflm_compare_float_difference(float a, float b, double limit);
+
 /* round half away from zero (TfLiteRound / std::round). */
 float tflm_roundf(float x);
 
