@@ -26,8 +26,8 @@ static tflm_status check_quantization(tflm_interpreter *it, const tflm_tensor *i
     if (!qi.count || !qo.count) {
         return tflm_fail(it, TFLM_ERROR_MODEL, "quantized tensors need scales");
     }
-    double diff = (double)qi.scale - (double)qo.scale;
-    if (diff > 1e-6 || diff < -1e-6 || qi.zero_point != qo.zero_point) {
+    /* TFLite: the difference in double within 1e-6 (not a number passes too) */
+    if (tflm_compare_float_difference(qi.scale, qo.scale, 1e-6) == 1 || qi.zero_point != qo.zero_point) {
         return tflm_fail(it, TFLM_ERROR_UNSUPPORTED, "input and output quantization differ");
     }
     tflm_activation_range_quantized(activation, output->type, qo.scale, qo.zero_point, &d->act_min, &d->act_max);
