@@ -10,7 +10,7 @@ ENGINE_WARN := -std=c99 -Wall -Wextra -Werror
 ENGINE_DEPS := $(TFLM_ENGINE_SRC) $(TFLM_ENGINE_DIR)/engine.mk \
 	$(wildcard $(TFLM_ENGINE_DIR)/*.h $(TFLM_ENGINE_DIR)/*.inc $(TFLM_ENGINE_DIR)/kernels/*.h)
 
-.PHONY: help deps test lib lib-lanes engine-arm sanitize fuzz clean
+.PHONY: help deps test lib lib-lanes lib-small engine-arm sanitize fuzz clean
 
 help:
 	@echo "make test                install what is missing, then run every test (host, sanitizers, emulated boards)"
@@ -18,6 +18,7 @@ help:
 	@echo "make test-emulated       conformance of every shared model on qemu_mps2, qemu_mps2_an386 and rp2040_emu"
 	@echo "make deps                install the Debian, Python and npm packages the builds and tests need"
 	@echo "make lib                 host shared library of the engine (used by the host tools)"
+	@echo "make lib-small           the same as footprint.py's small configuration (int8 only, generic loops)"
 	@echo "make lib-lanes           the same with CONV_2D in 16-bit lanes (the C form of the ARMv6-M kernel)"
 	@echo "make engine-arm          compile the engine core for Cortex-M0+ and Cortex-M4F (warnings are errors)"
 	@echo "make sanitize            engine unit tests and model checker built with ASan + UBSan"
@@ -55,6 +56,11 @@ lib: $(BUILD)/lib/libtflm.so
 $(BUILD)/lib/libtflm.so: $(ENGINE_DEPS)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(ENGINE_WARN) -O3 -fPIC -shared $(TFLM_ENGINE_CFLAGS) -o $@ $(TFLM_ENGINE_SRC) -lm
+
+# The library as footprint.py's "small" configuration (int8 kernels only, generic loops, no
+# error details); host_tests/test_small_build.py runs models on it.
+lib-small:
+	$(MAKE) lib BUILD=$(BUILD)/small TFLM_FLOAT_KERNELS=0 TFLM_INT16_KERNELS=0 TFLM_ERROR_MESSAGES=0 TFLM_OPTIMIZE_SIZE=1
 
 # The same library with CONV_2D in 16-bit lanes, the C form of the ARMv6-M assembly (for targets
 # whose widest multiply is 32-bit); host_tests/test_conv_lanes.py runs the conv tests against it.

@@ -339,8 +339,8 @@ static void conv_eval(const tflm_interpreter *it, const tflm_node *node) {
 #endif
             conv_eval_int8(it, node, d);
             break;
-        case TFLM_INT16: conv_eval_int16(it, node, d); break;
-        default: conv_eval_float(it, node, d); break;
+        case TFLM_INT16: if (TFLM_INT16_KERNELS) conv_eval_int16(it, node, d); break;
+        default: if (TFLM_FLOAT_KERNELS) conv_eval_float(it, node, d); break;
     }
 }
 

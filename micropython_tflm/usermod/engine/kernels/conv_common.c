@@ -57,7 +57,7 @@ tflm_status tflm_conv_tensors_get(tflm_interpreter *it, const tflm_node *node, c
         return tflm_fail(it, TFLM_ERROR_MODEL, "input, filter and output must have rank 4 (NHWC)");
     }
     int type = t->input->type;
-    if (type != TFLM_FLOAT32 && type != TFLM_INT8 && type != TFLM_INT16) {
+    if ((type != TFLM_FLOAT32 && type != TFLM_INT8 && type != TFLM_INT16) || !tflm_type_compiled(type)) {
         return tflm_fail(it, TFLM_ERROR_UNSUPPORTED, "input type %s", tflm_type_name(type));
     }
     tflm_status st = tflm_expect(it, t->output, type, "output");

@@ -125,17 +125,29 @@ static inline int8_t *tflm_conv_shifts(const tflm_conv_data *d) {
 }
 
 /*
+ * The number of taps t < filter_size with dilation * t < limit: ceil(limit / dilation) at most
+ * filter_size, counted by steps for a dilation (a division is a library call on the Cortex-M0+
+ * and filters are small). The sums stay below 2^31: limits and dilations are below 2^30.
+ */
+static inline int32_t tflm_conv_taps_below(int32_t limit, int32_t dilation, int32_t filter_size) {
+    if (dilation == 1) {
+        return limit <= 0 ? 0 : limit < filter_size ? limit : filter_size;
+    }
+    int32_t taps = 0;
+    for (int32_t reach = 0; taps < filter_size && reach < limit; taps++) {
+        reach += dilation;
+    }
+    return taps;
+}
+
+/*
  * The filter taps of one output position that land inside the input:
  * input index origin + dilation * tap for taps in [*first, *end).
  */
 static inline void tflm_conv_taps(int32_t origin, int32_t dilation, int32_t in_size, int32_t filter_size,
     int32_t *first, int32_t *end) {
-    /* no division without dilation (software divide on Cortex-M0+) */
-    int32_t before = -origin, after = in_size - origin; /* input positions before the window, and from it on */
-    int32_t lo = before <= 0 ? 0 : dilation == 1 ? before : (before + dilation - 1) / dilation;
-    int32_t hi = after <= 0 ? 0 : dilation == 1 ? after : (after + dilation - 1) / dilation;
-    *first = lo;
-    *end = hi < filter_size ? hi : filter_size;
+    *first = tflm_conv_taps_below(-origin, dilation, filter_size); /* those before the input */
+    *end = tflm_conv_taps_below(in_size - origin, dilation, filter_size);
 }
 
 /* The taps of output position (oy, ox) of a convolution that land inside the input. */

@@ -304,8 +304,8 @@ static void dw_eval(const tflm_interpreter *it, const tflm_node *node) {
     const tflm_conv_data *d = tflm_op_data(it, node);
     switch (tflm_node_input(it, node, 0)->type) {
         case TFLM_INT8: dw_eval_int8(it, node, d); break;
-        case TFLM_INT16: dw_eval_int16(it, node, d); break;
-        default: dw_eval_float(it, node, d); break;
+        case TFLM_INT16: if (TFLM_INT16_KERNELS) dw_eval_int16(it, node, d); break;
+        default: if (TFLM_FLOAT_KERNELS) dw_eval_float(it, node, d); break;
     }
 }
 

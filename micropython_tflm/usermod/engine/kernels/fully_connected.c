@@ -74,6 +74,9 @@ static tflm_status fc_prepare(tflm_interpreter *it, tflm_node *node) {
     }
     int act = tflm_option_u8(it, node, OPT_ACTIVATION, TFLM_ACT_NONE);
 
+    if (!tflm_type_compiled(input->type)) {
+        return tflm_fail(it, TFLM_ERROR_UNSUPPORTED, "input type %s", tflm_type_name(input->type));
+    }
     if (input->type == TFLM_FLOAT32) {
         tflm_status st = tflm_expect(it, weights, TFLM_FLOAT32, "weights");
         if (st == TFLM_OK && bias) {
@@ -232,9 +235,9 @@ static void fc_eval_int16(const tflm_interpreter *it, const tflm_node *node, con
 static void fc_eval(const tflm_interpreter *it, const tflm_node *node) {
     const fc_data *d = tflm_op_data(it, node);
     switch (tflm_node_input(it, node, 0)->type) {
-        case TFLM_FLOAT32: fc_eval_float(it, node, d); break;
+        case TFLM_FLOAT32: if (TFLM_FLOAT_KERNELS) fc_eval_float(it, node, d); break;
         case TFLM_INT8: fc_eval_int8(it, node, d); break;
-        default: fc_eval_int16(it, node, d); break;
+        default: if (TFLM_INT16_KERNELS) fc_eval_int16(it, node, d); break;
     }
 }
 

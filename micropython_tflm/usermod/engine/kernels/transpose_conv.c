@@ -194,8 +194,8 @@ static void tc_eval(const tflm_interpreter *it, const tflm_node *node) {
     const tflm_conv_data *d = tflm_op_data(it, node);
     switch (tflm_node_input(it, node, 2)->type) {
         case TFLM_INT8: tc_eval_int8(it, node, d); break;
-        case TFLM_INT16: tc_eval_int16(it, node, d); break;
-        default: tc_eval_float(it, node, d); break;
+        case TFLM_INT16: if (TFLM_INT16_KERNELS) tc_eval_int16(it, node, d); break;
+        default: if (TFLM_FLOAT_KERNELS) tc_eval_float(it, node, d); break;
     }
 }
 
