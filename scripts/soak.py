@@ -129,7 +129,7 @@ class SoakResult:
     problems: list[str]
 
 
-def soak(board: Board, model: str, invokes: int, timeout: float) -> SoakResult:
+def soak(board: Board, model: str, invokes: int, timeout: float, max_slowdown: float | None) -> SoakResult:
     path = MODELS_DIR / model
     arena = engine.arena_needed(path.read_bytes())
     with tempfile.TemporaryDirectory(prefix="tflm-soak-") as work:
@@ -145,7 +145,7 @@ def soak(board: Board, model: str, invokes: int, timeout: float) -> SoakResult:
         problems.append(f"heap shrank by {got['heap_before'] - got['heap_lowest']} bytes")
     if got["mismatches"]:
         problems.append(f"{got['mismatches']} invokes gave other outputs than the first")
-    if slowdown > MAX_SLOWDOWN:
+    if max_slowdown is not None and slowdown > max_slowdown:
         problems.append(f"the last tenth of the invokes is {slowdown:.2f}x slower than the first")
     if got["arena_used"] != arena:
         problems.append(f"arena_used_bytes() is {got['arena_used']}, the host predicted {arena}")
@@ -166,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--emulated-small", type=int, default=2_000, help="invokes of the small model on emulated boards")
     parser.add_argument("--emulated-large", type=int, default=20, help="invokes of the large model on emulated boards")
     parser.add_argument("--report", type=Path, default=REPO / "build" / "reports" / "soak.json")
+    parser.add_argument("--speed-report-only", action="store_true",
+                        help="report the slowdown without failing on it (for tests on a loaded machine)")
     args = parser.parse_args(argv)
 
     results = []
@@ -175,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         counts = (args.small, args.large) if name == "host" else (args.emulated_small, args.emulated_large)
         for model, invokes in zip((SMALL, LARGE), counts):
             started = time.monotonic()
-            result = soak(board, model, invokes, timeout=3600)
+            result = soak(board, model, invokes, timeout=3600,
+                          max_slowdown=None if args.speed_report_only else MAX_SLOWDOWN)
             results.append(result)
             verdict = "; ".join(result.problems) or "ok"
             print(f"{name:10} {model:35} {invokes:7} invokes in {result.seconds:7.1f} s "
