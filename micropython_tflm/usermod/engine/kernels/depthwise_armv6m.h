@@ -2,8 +2,10 @@
  * int8 DEPTHWISE_CONV_2D for ARMv6-M (Cortex-M0+), in depthwise_armv6m.c: a
  * depth multiplier of 1 with channels a multiple of four or a depth
  * multiplier that is a multiple of four, filters three columns wide and at
- * most five rows, horizontal stride 1 or 2 without horizontal dilation. Other layers,
- * and builds for other targets or for size, take the portable loops.
+ * most five rows, horizontal stride 1 or 2 without horizontal dilation; and
+ * a depth multiplier that is a multiple of four with any filter of at most
+ * 80 taps (micro_speech's 10 x 8). Other layers, and builds for other targets
+ * or for size, take the portable loops.
  */
 #ifndef TFLM_KERNELS_DEPTHWISE_ARMV6M_H
 #define TFLM_KERNELS_DEPTHWISE_ARMV6M_H
