@@ -29,12 +29,9 @@ static inline int32_t tflm_sum_i8(const int8_t *w, int32_t n) {
     return sum;
 }
 
-/* acc[j] += (x + x_offset) . w[j] over n elements, for four vectors w[j]. */
-static inline void tflm_dot4_i8(const int8_t *x, int32_t x_offset, const int8_t *const w[4], int32_t n,
+/* acc[j] += (x + x_offset) . w[j] over n elements, for four vectors w[j], in portable C. */
+static inline void tflm_dot4_i8_portable(const int8_t *x, int32_t x_offset, const int8_t *const w[4], int32_t n,
     int32_t acc[4]) {
-#ifdef TFLM_ARMV7EM_DSP
-    tflm_dsp_dot4_i8(x, x_offset, w, n, acc);
-#else
     /* The index counts from -n up to 0: no register holds n (the Cortex-M0+ has
      * none to spare, gcc would keep the accumulators on the stack). */
     const int8_t *w0 = w[0] + n, *w1 = w[1] + n, *w2 = w[2] + n, *w3 = w[3] + n;
@@ -51,6 +48,15 @@ static inline void tflm_dot4_i8(const int8_t *x, int32_t x_offset, const int8_t 
     acc[1] = a1;
     acc[2] = a2;
     acc[3] = a3;
+}
+
+/* acc[j] += (x + x_offset) . w[j] over n elements, for four vectors w[j]. */
+static inline void tflm_dot4_i8(const int8_t *x, int32_t x_offset, const int8_t *const w[4], int32_t n,
+    int32_t acc[4]) {
+#ifdef TFLM_ARMV7EM_DSP
+    tflm_dsp_dot4_i8(x, x_offset, w, n, acc);
+#else
+    tflm_dot4_i8_portable(x, x_offset, w, n, acc);
 #endif
 }
 

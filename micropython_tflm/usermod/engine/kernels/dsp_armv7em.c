@@ -75,17 +75,12 @@ void tflm_dsp_dot4_i8(const int8_t *x, int32_t x_offset, const int8_t *const w[4
                 : "cc", "memory");
         }
     }
-    for (int32_t i = 0; i < (n & 3); i++) {
-        int32_t v = x[i] + x_offset;
-        a0 += v * w0[i];
-        a1 += v * w1[i];
-        a2 += v * w2[i];
-        a3 += v * w3[i];
-    }
     acc[0] = a0;
     acc[1] = a1;
     acc[2] = a2;
     acc[3] = a3;
+    const int8_t *const rest[4] = { w0, w1, w2, w3 };
+    tflm_dot4_i8_portable(end, x_offset, rest, n & 3, acc);
 }
 
 #if TFLM_DW_WORDS
