@@ -9,6 +9,7 @@
  */
 #include <stdint.h>
 
+#include "cortexm/semihosting.h"
 #include "kernels/conv_common.h"
 #include "kernels/depthwise_dot.h"
 
@@ -16,19 +17,8 @@
 #error "build optimized for a core with the DSP extension, e.g. -O2 -mcpu=cortex-m4"
 #endif
 
-#define SYS_WRITE0 0x04
-#define SYS_EXIT_EXTENDED 0x20
-#define ADP_STOPPED_APPLICATION_EXIT 0x20026
-
-static uint32_t semihosting(uint32_t op, const void *arg) {
-    register uint32_t r0 __asm__ ("r0") = op;
-    register const void *r1 __asm__ ("r1") = arg;
-    __asm__ volatile ("bkpt 0xab" : "+r" (r0) : "r" (r1) : "memory");
-    return r0;
-}
-
 static void print(const char *s) {
-    semihosting(SYS_WRITE0, s);
+    semihosting_write0(s);
 }
 
 static void print_int(int32_t v) {
@@ -234,19 +224,13 @@ __attribute__((noreturn)) void Reset_Handler(void) {
     for (uint32_t *p = &_sbss; p < &_ebss; p++) {
         *p = 0;
     }
-    const uint32_t exit_args[2] = { ADP_STOPPED_APPLICATION_EXIT, (uint32_t)main() };
-    semihosting(SYS_EXIT_EXTENDED, exit_args);
-    for (;;) {
-    }
+    semihosting_exit(main());
 }
 
 /* A fault ends the run with status 255 instead of hanging the emulator. */
 static void fault(void) {
     print("dsp_armv7em: fault\n");
-    const uint32_t exit_args[2] = { ADP_STOPPED_APPLICATION_EXIT, 255 };
-    semihosting(SYS_EXIT_EXTENDED, exit_args);
-    for (;;) {
-    }
+    semihosting_exit(255);
 }
 
 __attribute__((section(".isr_vector"), used))

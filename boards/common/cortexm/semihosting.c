@@ -2,6 +2,7 @@
 
 #define SYS_OPEN 0x01
 #define SYS_CLOSE 0x02
+#define SYS_WRITE0 0x04
 #define SYS_WRITE 0x05
 #define SYS_READ 0x06
 #define SYS_SEEK 0x0a
@@ -49,6 +50,10 @@ long semihosting_flen(int handle) {
 
 int semihosting_errno(void) {
     return (int)semihosting_call(SYS_ERRNO, 0);
+}
+
+void semihosting_write0(const char *text) {
+    semihosting_call(SYS_WRITE0, text);
 }
 
 /* SYS_EXIT_EXTENDED carries the status (plain SYS_EXIT only says "ok" or "error"). */

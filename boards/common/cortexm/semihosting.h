@@ -30,6 +30,8 @@ int semihosting_seek(int handle, size_t pos);
 long semihosting_flen(int handle);
 /* Host errno of the last failed call. */
 int semihosting_errno(void);
+/* Writes a NUL-terminated string to the debugger's console (QEMU: its stderr). */
+void semihosting_write0(const char *text);
 void semihosting_exit(int status) __attribute__((noreturn));
 
 #endif
