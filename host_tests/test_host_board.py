@@ -235,8 +235,7 @@ def test_op_allow_list(board, tmp_path, models_dir):
 
 @pytest.mark.parametrize("model_name", [HELLO, MICRO_SPEECH])
 def test_arena_size_errors_name_the_exact_size(board, tmp_path, models_dir, compiled_ops, model_name):
-    if model_name == MICRO_SPEECH and not MICRO_SPEECH_OPS <= compiled_ops:
-        pytest.skip(f"kernels missing: {sorted(MICRO_SPEECH_OPS - compiled_ops)}")
+    assert MICRO_SPEECH_OPS <= compiled_ops
     source = loading(model_name, """
     needed = tflm.Interpreter(model, 1 << 20).arena_used_bytes()
     result = {'needed': needed}
@@ -260,8 +259,7 @@ def test_arena_size_errors_name_the_exact_size(board, tmp_path, models_dir, comp
 
 def test_arena_error_is_a_lower_bound_when_the_heap_cannot_probe(tmp_path, models_dir, compiled_ops):
     """Too little heap left for a probe arena: the MemoryError gives the bound it has, "at least N"."""
-    if not PERSON_OPS <= compiled_ops:
-        pytest.skip(f"kernels missing: {sorted(PERSON_OPS - compiled_ops)}")
+    assert PERSON_OPS <= compiled_ops
     source = """
     import tflm
     with open('person_detect.tflite', 'rb') as f:
@@ -398,8 +396,7 @@ INTERRUPT = """
 @pytest.mark.parametrize("model_name,arena", [(HELLO, 4096), (PERSON, 200000)])
 def test_sigint_during_invokes_raises_keyboard_interrupt(board, tmp_path, models_dir, compiled_ops,
                                                          model_name, arena):
-    if model_name == PERSON and not PERSON_OPS <= compiled_ops:
-        pytest.skip(f"kernels missing: {sorted(PERSON_OPS - compiled_ops)}")
+    assert PERSON_OPS <= compiled_ops
     model = models_dir / model_name
     (tmp_path / model.name).symlink_to(model)
     script = write(tmp_path, loading(model_name, INTERRUPT.format(arena=arena)))
