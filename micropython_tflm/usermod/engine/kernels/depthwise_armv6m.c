@@ -38,8 +38,8 @@
  * int32, and beyond that the fast range's outputs are all the zero point. Accumulators beyond 16 bits call tflm_dw_armv6m_slow
  * (exact for any accumulator).
  *
- * Stack: the band (1 KB) and the frame (368 bytes); the shared-input path
- * below for other filters, its weights (1,280 bytes).
+ * Stack: the band (1 KB) and the frame (368 bytes). Shared input with other
+ * filters: depthwise_shared_armv6m.c.
  */
 #include "depthwise_armv6m.h"
 
@@ -275,135 +275,6 @@ static void frame_group(dw_frame *f, const tflm_conv_data *d, const tflm_conv_in
     }
 }
 
-/*
- * Shared input, any filter: the taps of one window for four channels. Per
- * group the weights are sign-extended into a stack array ([tap][lane], taps
- * row-major); per window the assembly walks the taps: one signed input byte
- * (plus the input offset in a window cut by the padding), the four weights
- * with one ldm, four multiply-adds into r8-r11, and the loop ends where the
- * row's weights end:
- *   2 + 5 + 8 + 1 + 3 = 19 cycles for 4 MACs (20 with the offset).
- * The accumulators requantize in C (dw_requantize).
- */
-#define MAX_TAPS 80
-
-/* What dw_taps reads and updates through r0; the offsets are spelled out in it. */
-typedef struct {
-    const int8_t *x;   /*  0: input of the first tap */
-    int32_t x_col;     /*  4: input bytes between columns */
-    int32_t x_skip;    /*  8: input bytes from a row's last tap to the next row's first, minus x_col */
-    const int32_t *w;  /* 12: weights of the first tap */
-    int32_t w_skip;    /* 16: weight bytes from the end of a row's taps to the next row's first */
-    int32_t rows;      /* 20: rows left (>= 1), counted down */
-    int32_t row_bytes; /* 24: weight bytes of a row's taps (>= 16) */
-    int32_t offset;    /* 28: added to each input (the windowless form ignores it) */
-    int32_t acc[4];    /* 32: the four accumulators, in and out */
-} dw_taps_args;
-
-typedef char dw_taps_layout_check[offsetof(dw_taps_args, acc) == 32 && offsetof(dw_taps_args, offset) == 28 ? 1 : -1];
-
-#define DW_TAPS(add_offset)                                                                                \
-    ".syntax unified\n"                                                                                    \
-    "push {r4, r5, r6, r7, lr}\n mov r1, r8\n mov r2, r9\n mov r3, r10\n mov r4, r11\n push {r1, r2, r3, r4}\n" \
-    "push {r0}\n"                                                                                          \
-    "ldr r1, [r0, #32]\n mov r8, r1\n ldr r1, [r0, #36]\n mov r9, r1\n"                                  \
-    "ldr r1, [r0, #40]\n mov r10, r1\n ldr r1, [r0, #44]\n mov r11, r1\n"                                \
-    "ldr r1, [r0, #28]\n mov lr, r1\n"                                                                    \
-    "ldr r7, [r0, #4]\n ldr r6, [r0, #0]\n subs r6, r6, r7\n ldr r5, [r0, #12]\n"                         \
-    "1:\n ldr r1, [sp, #0]\n ldr r2, [r1, #24]\n adds r2, r5, r2\n mov r12, r2\n"                     \
-    "2:\n ldrsb r0, [r6, r7]\n adds r6, r6, r7\n" add_offset "ldm r5!, {r1, r2, r3, r4}\n"             \
-    "muls r1, r0, r1\n add r8, r1\n muls r2, r0, r2\n add r9, r2\n"                                     \
-    "muls r3, r0, r3\n add r10, r3\n muls r4, r0, r4\n add r11, r4\n"                                   \
-    "cmp r5, r12\n bne 2b\n"                                                                              \
-    "ldr r1, [sp, #0]\n ldr r2, [r1, #8]\n adds r6, r6, r2\n ldr r2, [r1, #16]\n adds r5, r5, r2\n"  \
-    "ldr r2, [r1, #20]\n subs r2, #1\n str r2, [r1, #20]\n bne 1b\n"                                   \
-    "pop {r0}\n mov r1, r8\n str r1, [r0, #32]\n mov r1, r9\n str r1, [r0, #36]\n"                     \
-    "mov r1, r10\n str r1, [r0, #40]\n mov r1, r11\n str r1, [r0, #44]\n"                               \
-    "pop {r1, r2, r3, r4}\n mov r8, r1\n mov r9, r2\n mov r10, r3\n mov r11, r4\n"                     \
-    "pop {r4, r5, r6, r7, pc}\n"                                                                          \
-    ".syntax divided\n"
-
-/* A window inside the input: the folded bias holds the input offset. */
-__attribute__((naked)) static void dw_taps_whole(dw_taps_args *a) {
-    (void)a;
-    __asm__ volatile(DW_TAPS(""));
-}
-
-/* A window cut by the padding: each input plus the offset. */
-__attribute__((naked)) static void dw_taps_cut(dw_taps_args *a) {
-    (void)a;
-    __asm__ volatile(DW_TAPS("add r0, lr\n"));
-}
-
-/*
- * requantize.h's output for |acc| < 2^19 and a right shift e in [0, 16] in
- * three 32-bit products, as DW_WIDE: m = m2 * 2^22 + m1 * 2^11 + m0 and
- * floor((acc * m + c) / 2^(31 + e)) with c / 2^22 added after the nested
- * floors (c as in depthwise_requantize.h, a multiple of 2^22). Else
- * tflm_requantize.
- */
-static inline int32_t dw_requantize(int32_t acc, int32_t multiplier, int shift) {
-    if ((uint32_t)acc + (1u << 19) < (1u << 20) && shift <= 0 && shift >= -16) {
-        int e = -shift;
-        uint32_t m = (uint32_t)multiplier;
-        int32_t sum = (acc * (int32_t)(m & 0x7FFu)) >> 11;
-        sum = (sum + acc * (int32_t)((m >> 11) & 0x7FFu)) >> 11;
-        int32_t c = e == 0 ? 1 << 8 : (1 << 8) + (1 << (8 + e)) - (acc < 0 ? 1 << 9 : 0);
-        return (sum + acc * (int32_t)(m >> 22) + c) >> (9 + e);
-    }
-    return tflm_requantize(acc, multiplier, shift);
-}
-
-/* Depth multiplier a multiple of four and at most MAX_TAPS taps: every window through dw_taps. */
-__attribute__((noinline)) static bool dw_shared_eval(const tflm_conv_data *d, const tflm_conv_int8 *k,
-    const int8_t *input, const int8_t *filter, int8_t *output) {
-    int32_t taps = d->filter_h * d->filter_w, channels = d->out_c;
-    if (d->group_out_c % 4 != 0 || taps > MAX_TAPS) {
-        return false;
-    }
-    int32_t weights[MAX_TAPS][4];
-    dw_taps_args a;
-    a.x_col = d->dilation_w * d->in_c;
-    for (int32_t b = 0; b < d->batches; b++) {
-        const int8_t *in_b = input + b * d->in_h * d->in_w * d->in_c;
-        int8_t *out_b = output + b * d->out_h * d->out_w * channels;
-        for (int32_t c = 0; c < channels; c += 4) {
-            for (int32_t t = 0; t < taps; t++) {
-                for (int j = 0; j < 4; j++) {
-                    weights[t][j] = filter[t * channels + c + j];
-                }
-            }
-            const int8_t *in_group = in_b + c / d->group_out_c;
-            int8_t *out = out_b + c;
-            for (int32_t oy = 0; oy < d->out_h; oy++) {
-                for (int32_t ox = 0; ox < d->out_w; ox++, out += channels) {
-                    tflm_conv_window win;
-                    tflm_conv_window_at(d, oy, ox, &win);
-                    int32_t rows = win.fy1 - win.fy0, cols = win.fx1 - win.fx0;
-                    for (int j = 0; j < 4; j++) {
-                        a.acc[j] = tflm_conv_int8_start(k, win.whole, c + j);
-                    }
-                    if (rows > 0 && cols > 0) {
-                        a.x = in_group + tflm_conv_input_at(d, &win, win.fy0, win.fx0);
-                        a.x_skip = d->dilation_h * d->in_w * d->in_c - cols * a.x_col;
-                        a.w = weights[win.fy0 * d->filter_w + win.fx0];
-                        a.w_skip = (d->filter_w - cols) * 16;
-                        a.rows = rows;
-                        a.row_bytes = cols * 16;
-                        a.offset = k->input_offset;
-                        (win.whole ? dw_taps_whole : dw_taps_cut)(&a);
-                    }
-                    for (int j = 0; j < 4; j++) {
-                        int32_t q = dw_requantize(a.acc[j], k->multiplier[c + j], k->shift[c + j]);
-                        out[j] = (int8_t)tflm_clamp(q + k->zero_point, k->min, k->max);
-                    }
-                }
-            }
-        }
-    }
-    return true;
-}
-
 /* The band path: filters three columns wide, see the top of the file. */
 __attribute__((noinline)) static bool dw_band_eval(const tflm_conv_data *d, const tflm_conv_int8 *k,
     const int8_t *input, const int8_t *filter, int8_t *output) {
@@ -477,7 +348,7 @@ __attribute__((noinline)) static bool dw_band_eval(const tflm_conv_data *d, cons
 bool tflm_dw_armv6m_eval(const tflm_conv_data *d, const tflm_conv_int8 *k, const int8_t *input,
     const int8_t *filter, int8_t *output) {
     /* two functions, so that their stack arrays are never live together */
-    return dw_band_eval(d, k, input, filter, output) || dw_shared_eval(d, k, input, filter, output);
+    return dw_band_eval(d, k, input, filter, output) || tflm_dw_shared_armv6m_eval(d, k, input, filter, output);
 }
 
 #endif

@@ -4,8 +4,8 @@
  * multiplier that is a multiple of four, filters three columns wide and at
  * most five rows, horizontal stride 1 or 2 without horizontal dilation; and
  * a depth multiplier that is a multiple of four with any filter of at most
- * 80 taps (micro_speech's 10 x 8). Other layers, and builds for other targets
- * or for size, take the portable loops.
+ * 80 taps (micro_speech's 10 x 8), in depthwise_shared_armv6m.c. Other
+ * layers, and builds for other targets or for size, take the portable loops.
  */
 #ifndef TFLM_KERNELS_DEPTHWISE_ARMV6M_H
 #define TFLM_KERNELS_DEPTHWISE_ARMV6M_H
@@ -16,6 +16,9 @@
 #define TFLM_DW_ARMV6M 1
 /* Computes the layer and returns true, or returns false when it is not one the fast path takes. */
 bool tflm_dw_armv6m_eval(const tflm_conv_data *d, const tflm_conv_int8 *k, const int8_t *input,
+    const int8_t *filter, int8_t *output);
+/* The depth multipliers that are a multiple of four of tflm_dw_armv6m_eval, in depthwise_shared_armv6m.c. */
+bool tflm_dw_shared_armv6m_eval(const tflm_conv_data *d, const tflm_conv_int8 *k, const int8_t *input,
     const int8_t *filter, int8_t *output);
 #else
 #define TFLM_DW_ARMV6M 0
