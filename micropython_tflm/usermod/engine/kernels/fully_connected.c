@@ -6,6 +6,7 @@
 #include "../kernel.h"
 #include "../quant.h"
 #include "dot_i8.h"
+#include "fully_connected_armv6m.h"
 #include "requantize.h"
 
 enum { OPT_ACTIVATION = 0, OPT_WEIGHTS_FORMAT = 1, OPT_KEEP_NUM_DIMS = 2 };
@@ -194,7 +195,11 @@ static void fc_eval_int8(const tflm_interpreter *it, const tflm_node *node, cons
                 wr[j] = w + unit[j] * depth;
                 acc[j] = row_term + (bias ? bias[unit[j]] : 0);
             }
+#if TFLM_FC_ARMV6M
+            tflm_fc_dot4_armv6m(in, input_offset, wr, depth, acc);
+#else
             tflm_dot4_i8(in, input_offset, wr, depth, acc);
+#endif
             for (int32_t j = 0; j < 4; j++) {
                 int32_t u = unit[j];
                 int32_t v = tflm_requantize(acc[j], per_channel ? mult[u] : multiplier, per_channel ? shifts[u] : shift);
