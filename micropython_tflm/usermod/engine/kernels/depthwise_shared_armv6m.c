@@ -41,8 +41,8 @@
 #define MAX_ROWS 16
 /* Words of the ring of pair rows. */
 #define RING_WORDS 448
-/* Output channels a tflm_conv_gemm4_i8 call. */
-#define GEMM_CHANNELS 8
+/* Output channels of a group (one tflm_conv_gemm4_i8 call a block). */
+#define MAX_MULTIPLIER 16
 
 /*
  * dw_pack(x r0, rows r1, far r2, pairs r3, [sp] rows count): for each row
@@ -61,6 +61,109 @@ __attribute__((naked)) static void dw_pack(uint32_t *x, const uint32_t *const *r
         "mov r3, r12\n subs r3, #1\n mov r12, r3\n bne 1b\n"
         "pop {r4, r5}\n mov r8, r4\n mov r9, r5\n pop {r4, r5, r6, r7, pc}\n"
         ".syntax divided\n");
+}
+
+/*
+ * Requantization of one channel, read by dw_outputs (offsets spelled out in
+ * it): requantize.h's output for |acc| < 2^19 and a right shift e in
+ * [1, 16] in three 32-bit products, m = m2 * 2^22 + m1 * 2^11 + m0 (11-bit
+ * parts) and the nested floors
+ *   ((((acc * m0) >> 11) + acc * m1) >> 11) + acc * m2 + c >> (9 + e),
+ * c = 2^8 + 2^(8 + e) - (acc < 0 ? 2^9 : 0): TFLite's rounding doubling
+ * high multiply and rounding right shift, exact (the nested floors are the
+ * floor of the whole). Other accumulators call tflm_dw_gemm_output_slow.
+ */
+typedef struct {
+    int32_t start;      /*  0: folded bias */
+    int32_t m0, m1, m2; /*  4, 8, 12 */
+    int32_t rounding;   /* 16: 2^8 + 2^(8 + e) */
+    int32_t shift;      /* 20: 9 + e */
+    int32_t multiplier; /* 24: for tflm_dw_gemm_output_slow */
+    int32_t exponent;   /* 28: the channel's shift, -e */
+} dw_channel;
+
+/* What dw_outputs reads through r0; the offsets are spelled out in it. */
+typedef struct {
+    const int32_t *sums;       /*  0: four positions' sums a channel (tflm_conv_gemm4_i8's) */
+    const dw_channel *table;   /*  4 */
+    int8_t *out;               /*  8: the first position's first channel */
+    int32_t channels;          /* 12: >= 1 */
+    int32_t stride;            /* 16: output bytes between positions */
+    int32_t zero_point;        /* 20 */
+    int32_t min, max;          /* 24, 28: activation range */
+} dw_outputs_args;
+
+typedef char dw_channel_layout_check[sizeof(dw_channel) == 32 && offsetof(dw_outputs_args, max) == 28 ? 1 : -1];
+
+/* The exact output of any accumulator (start included) of channel ch. */
+int32_t tflm_dw_gemm_output_slow(int32_t acc, const dw_channel *ch, const dw_outputs_args *a);
+int32_t tflm_dw_gemm_output_slow(int32_t acc, const dw_channel *ch, const dw_outputs_args *a) {
+    return tflm_clamp(tflm_requantize(acc, ch->multiplier, ch->exponent) + a->zero_point, a->min, a->max);
+}
+
+/*
+ * Position j's output of the channel: r0 sums, r1 output, r5 zero point,
+ * r6 min, r7 max, r8 start, r9-r11 m0-m2, r12 rounding, lr shift; the
+ * output stride at [sp, #8]. 35 cycles; beyond 2^19 to label 5j, `to` (b
+ * or f) its direction.
+ */
+#define DW_OUTPUT(j, to)                                                                                    \
+    "ldm r0!, {r2}\n add r2, r8\n"                                                                          \
+    "asrs r3, r2, #19\n adds r3, #1\n lsrs r3, r3, #1\n bne 5" #j #to "\n"                                  \
+    "mov r3, r9\n muls r3, r2, r3\n asrs r3, r3, #11\n"                                                      \
+    "mov r4, r10\n muls r4, r2, r4\n adds r3, r3, r4\n asrs r3, r3, #11\n"                                   \
+    "mov r4, r11\n muls r4, r2, r4\n adds r3, r3, r4\n"                                                      \
+    "asrs r2, r2, #31\n lsls r2, r2, #9\n adds r3, r3, r2\n"         /* -2^9 for a negative acc */          \
+    "add r3, r12\n mov r4, lr\n asrs r3, r3, r4\n adds r3, r3, r5\n"                                        \
+    "cmp r3, r6\n bge 7" #j "f\n movs r3, r6\n7" #j ":\n"                                                   \
+    "cmp r3, r7\n ble 6" #j "f\n movs r3, r7\n"                                                            \
+    "6" #j ":\n strb r3, [r1]\n ldr r4, [sp, #8]\n adds r1, r1, r4\n"
+
+/* Position j's accumulator r2 beyond 2^19: subroutine 9, lr's shift again, back (`to`) to the store. */
+#define DW_OUTPUT_WIDE(j, to) "5" #j ":\n bl 9f\n ldr r4, [sp, #0]\n ldr r4, [r4, #20]\n mov lr, r4\n b 6" #j #to "\n"
+
+/*
+ * dw_outputs(args r0): the outputs of four positions of every channel.
+ * Stack: 0 channel's table entry, 4 channels left, 8 stride, 12 channel's
+ * first output, 16 args. The wide paths sit on both sides of the loop, in
+ * reach of their conditional branches.
+ */
+__attribute__((naked)) static void dw_outputs(const dw_outputs_args *a) {
+    (void)a;
+    __asm__ volatile(
+        ".syntax unified\n"
+        "push {r4, r5, r6, r7, lr}\n mov r4, r8\n mov r5, r9\n mov r6, r10\n mov r7, r11\n push {r4, r5, r6, r7}\n"
+        "sub sp, #20\n str r0, [sp, #16]\n"
+        "ldr r1, [r0, #4]\n str r1, [sp, #0]\n ldr r1, [r0, #12]\n str r1, [sp, #4]\n"
+        "ldr r1, [r0, #16]\n str r1, [sp, #8]\n ldr r1, [r0, #8]\n str r1, [sp, #12]\n"
+        "ldr r5, [r0, #20]\n ldr r6, [r0, #24]\n ldr r7, [r0, #28]\n ldr r0, [r0, #0]\n"
+        "b 1f\n" DW_OUTPUT_WIDE(0, f) DW_OUTPUT_WIDE(1, f)
+        "1:\n ldr r1, [sp, #0]\n"
+        "ldm r1!, {r2, r3, r4}\n mov r8, r2\n mov r9, r3\n mov r10, r4\n"
+        "ldm r1!, {r2, r3, r4}\n mov r11, r2\n mov r12, r3\n mov lr, r4\n"
+        "ldr r1, [sp, #12]\n"
+        DW_OUTPUT(0, b) DW_OUTPUT(1, b) DW_OUTPUT(2, f) DW_OUTPUT(3, f)
+        "ldr r1, [sp, #0]\n adds r1, #32\n str r1, [sp, #0]\n"
+        "ldr r1, [sp, #12]\n adds r1, #1\n str r1, [sp, #12]\n"
+        "ldr r1, [sp, #4]\n subs r1, #1\n str r1, [sp, #4]\n beq 2f\n b 1b\n"
+        DW_OUTPUT_WIDE(2, b) DW_OUTPUT_WIDE(3, b)
+        "2:\n add sp, #20\n pop {r4, r5, r6, r7}\n mov r8, r4\n mov r9, r5\n mov r10, r6\n mov r11, r7\n"
+        "pop {r4, r5, r6, r7, pc}\n"
+        /* subroutine 9: r3 = the output of acc r2 (r2 clobbered); 16 bytes pushed keep the stack 8-byte aligned */
+        "9:\n mov r3, r12\n push {r0, r1, r3, lr}\n movs r0, r2\n ldr r1, [sp, #16]\n ldr r2, [sp, #32]\n"
+        "bl tflm_dw_gemm_output_slow\n movs r3, r0\n pop {r0, r1, r2}\n mov r12, r2\n pop {pc}\n"
+        ".syntax divided\n");
+}
+
+/* The channels c0.. of the group for dw_outputs. */
+static void channel_table(dw_channel *table, const tflm_conv_int8 *k, int32_t c0, int32_t multiplier) {
+    for (int32_t o = 0; o < multiplier; o++) {
+        int32_t c = c0 + o, e = -k->shift[c];
+        uint32_t m = (uint32_t)k->multiplier[c];
+        table[o] = (dw_channel){ .start = k->folded[c], .m0 = (int32_t)(m & 0x7FFu), .m1 = (int32_t)((m >> 11) & 0x7FFu),
+            .m2 = (int32_t)(m >> 22), .rounding = (1 << 8) + (1 << (8 + e)), .shift = 9 + e,
+            .multiplier = k->multiplier[c], .exponent = k->shift[c] };
+    }
 }
 
 /* Input column c of the row, the zero point outside it. */
@@ -122,7 +225,7 @@ __attribute__((noinline)) static bool dw_gemm_eval(const tflm_conv_data *d, cons
     /* words of a pair row: the windows of whole blocks of four positions */
     int32_t width = (((out_w + 3) & ~3) - 2) * sw + d->filter_w;
     if (d->dilation_w != 1 || d->filter_w % 2 != 0 || taps4 > MAX_TAPS || d->filter_h > MAX_ROWS ||
-        multiplier * taps4 > MAX_WEIGHTS || span * width > RING_WORDS) {
+        multiplier > MAX_MULTIPLIER || multiplier * taps4 > MAX_WEIGHTS || span * width > RING_WORDS) {
         return false;
     }
     for (int32_t i = 0; i < taps * channels; i++) {
@@ -130,20 +233,28 @@ __attribute__((noinline)) static bool dw_gemm_eval(const tflm_conv_data *d, cons
             return false; /* two products of -128 * -128 overflow a lane */
         }
     }
+    for (int32_t c = 0; c < channels; c++) {
+        if (k->shift[c] < -16 || k->shift[c] > -1) {
+            return false; /* dw_outputs' right shifts */
+        }
+    }
     int8_t __attribute__((aligned(4))) weights[MAX_WEIGHTS];
     uint32_t ring[RING_WORDS];
     uint32_t x[2 * MAX_TAPS];
-    int32_t sums[4 * GEMM_CHANNELS];
+    int32_t sums[4 * MAX_MULTIPLIER];
+    dw_channel table[MAX_MULTIPLIER];
     const uint32_t *rows[MAX_ROWS];
     for (int32_t t = 2 * taps; t < 2 * taps4; t++) {
         x[t] = 0; /* the zero weights' taps */
     }
-    tflm_conv_channel q = { .stride = channels, .zero_point = k->zero_point, .min = k->min, .max = k->max };
+    dw_outputs_args outputs = { .sums = sums, .table = table, .channels = multiplier, .stride = channels,
+        .zero_point = k->zero_point, .min = k->min, .max = k->max };
     int32_t zero_point = -k->input_offset;
     for (int32_t b = 0; b < d->batches; b++) {
         const int8_t *in_b = input + b * d->in_h * d->in_w * d->in_c;
         int8_t *out_b = output + b * d->out_h * out_w * channels;
         for (int32_t c0 = 0, g = 0; c0 < channels; c0 += multiplier, g++) {
+            channel_table(table, k, c0, multiplier);
             transpose_weights(weights, filter, taps, taps4, channels, multiplier, c0);
             const int8_t *in_group = in_b + g;
             /* ring slot `top` holds padded row oy * stride_h; rows below `built` are in the ring */
@@ -170,20 +281,16 @@ __attribute__((noinline)) static bool dw_gemm_eval(const tflm_conv_data *d, cons
                         rows[fy] += 4 * sw;
                     }
                     int32_t count = out_w - ox0 < 4 ? out_w - ox0 : 4;
-                    int8_t *out = out_b + (oy * out_w + ox0) * channels + c0;
-                    for (int32_t o0 = 0; o0 < multiplier; o0 += GEMM_CHANNELS) {
-                        int32_t n = multiplier - o0 < GEMM_CHANNELS ? multiplier - o0 : GEMM_CHANNELS;
-                        tflm_conv_gemm4_i8(x, weights + o0 * taps4, taps4, n, sums);
-                        for (int32_t o = 0; o < n; o++) {
-                            int32_t c = c0 + o0 + o;
-                            q.start = k->folded[c];
-                            q.multiplier = k->multiplier[c];
-                            q.shift = k->shift[c];
-                            if (q.shift < 0) {
-                                tflm_conv_gemm_outputs_armv6m(&q, sums + 4 * o, count, out + o0 + o);
-                            } else {
-                                tflm_conv_gemm_outputs(&q, sums + 4 * o, count, out + o0 + o);
-                            }
+                    tflm_conv_gemm4_i8(x, weights, taps4, multiplier, sums);
+                    outputs.out = out_b + (oy * out_w + ox0) * channels + c0;
+                    if (count == 4) {
+                        dw_outputs(&outputs);
+                        continue;
+                    }
+                    for (int32_t o = 0; o < multiplier; o++) {
+                        for (int32_t j = 0; j < count; j++) {
+                            outputs.out[j * channels + o] =
+                                (int8_t)tflm_dw_gemm_output_slow(table[o].start + sums[4 * o + j], &table[o], &outputs);
                         }
                     }
                 }
