@@ -1,0 +1,44 @@
+"""The ARMv6-M assembly of DEPTHWISE_CONV_2D with a depth multiplier of a multiple of four
+(depthwise_shared_armv6m.c) and of FULLY_CONNECTED (fully_connected_armv6m.c) on rp2040_emu
+(Cortex-M0+), against the TFLite Micro runtime bit for bit: generated layers that take each
+of their paths (products of matrices with partial blocks of positions, several groups,
+batches, strides, row dilation; the tap-walking fallback; odd unit counts and depths)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from micropython_tflm import modelgen
+from micropython_tflm.conformance import conformance_board, run_conformance
+
+# input shape, kernel, depth multiplier, strides, padding, dilation
+DEPTHWISE = [
+    ((1, 49, 40, 1), (10, 8), 8, (2, 2), "SAME", (1, 1)),  # micro_speech's layer
+    ((1, 13, 11, 1), (3, 4), 4, (1, 1), "SAME", (1, 1)),  # a last block of three positions
+    ((1, 12, 9, 2), (5, 2), 8, (2, 1), "VALID", (1, 1)),  # two groups
+    ((2, 10, 10, 1), (4, 4), 12, (1, 2), "SAME", (2, 1)),  # batches, dilated rows
+    ((1, 9, 14, 3), (3, 6), 4, (3, 3), "SAME", (1, 1)),  # stride 3, a block of one
+    ((1, 30, 6, 2), (9, 2), 4, (2, 1), "SAME", (3, 1)),  # tall dilated filter
+    ((1, 20, 17, 1), (7, 6), 16, (1, 1), "SAME", (1, 1)),  # too many weights: the tap walk
+    ((1, 8, 9, 1), (5, 5), 8, (1, 1), "SAME", (1, 1)),  # odd filter width: the tap walk
+]
+# input shape, units
+FULLY_CONNECTED = [((1, 4000), 4), ((2, 37), 5), ((1, 16), 3), ((3, 130), 9), ((1, 7), 1)]
+
+
+def test_armv6m_kernels_match_tflite_micro(tmp_path: Path) -> None:
+    for i, (shape, kernel, multiplier, strides, padding, dilation) in enumerate(DEPTHWISE):
+        for seed, activation in enumerate(("NONE", "RELU6")):
+            buf = modelgen.depthwise_conv_2d(shape, kernel, multiplier, strides, padding, dilation,
+                                             activation=activation, rng=np.random.default_rng(100 * i + seed),
+                                             input_range=(-40.0, 60.0) if seed else None)
+            (tmp_path / f"depthwise{i}_{seed}.tflite").write_bytes(buf)
+    for i, (shape, units) in enumerate(FULLY_CONNECTED):
+        buf = modelgen.fully_connected(shape, units, rng=np.random.default_rng(7 + i))
+        (tmp_path / f"fully_connected{i}.tflite").write_bytes(buf)
+    models = sorted(tmp_path.glob("*.tflite"))
+    report = run_conformance(conformance_board("rp2040_emu", models), models, models_dir=tmp_path, api=False)
+    assert not report.failed, report.markdown()
+    assert [m.status for m in report.models] == ["PASS"] * len(models)
