@@ -7,25 +7,30 @@
  *
  * Products of matrices (tflm_conv_gemm4_i8, conv_common.h): four output
  * positions of a row at a time, two per 16-bit lane, each weight multiplying
- * two positions' inputs with one MULS; ~3.4 cycles a MAC with the lane
- * splits. Its packed windows come from a ring of "pair rows" on the stack,
- * one word per padded input column c of a needed input row:
+ * two positions' inputs with one MULS; 3.3 cycles a MAC with the lane
+ * splits, ~3.4 with its per-channel work. Its packed windows come from a
+ * ring of "pair rows" on the stack, one word per padded input column c of a
+ * needed input row:
  *   P[c] = x[c] + x[c + stride_w] * 2^16
  * (x the padded row, the padding the input zero point), so that tap (fy, fx)
  * of the positions ox0.. ox0 + 3 is the words P[ox0 * stride_w + fx] (ox0,
  * ox0 + 1) and P[(ox0 + 2) * stride_w + fx] (ox0 + 2, ox0 + 3) of row
- * oy * stride_h + fy. Every window then lies inside the padded rows and starts
- * from the folded bias. Each input row becomes a pair row once (~12 cycles a
- * word); per block of positions dw_pack copies its taps' words (7 cycles a
- * tap, 2,560 MACs a block in micro_speech); the requantization is
- * tflm_conv_gemm_outputs_armv6m's (~50 cycles an output).
+ * oy * stride_h + fy. Every window then lies inside the padded rows and
+ * starts from the folded bias. Each input row becomes a pair row once (~12
+ * cycles a word); per block of positions dw_pack copies its taps' words (7
+ * cycles a tap) and dw_outputs requantizes all its outputs (35 cycles an
+ * output). micro_speech's layer: 3.4 + (560 + 32 * 35 + ~300) / 2,560 =
+ * ~4.2 cycles a MAC with 2,560 MACs a block; rp2040_emu measures 4.57.
  *
  * Stack: the ring (RING_WORDS words), a block's packed windows (8 bytes a
- * tap), the transposed weights (MAX_WEIGHTS bytes) and the sums: ~3.2 KB of
- * the boards' 16 KB C stack.
+ * tap), the transposed weights (MAX_WEIGHTS bytes), the sums and the
+ * channels' constants: dw_gemm_eval's frame is 4,176 bytes (gcc
+ * -fstack-usage) of the boards' 16 KB C stack (_stack_size of
+ * boards/rp2040_emu/rp2040.ld), none of the arena.
  *
  * Other layers of such a multiplier (a -128 weight, which could overflow a
- * lane, a dilated row or too big a filter) walk their taps in dw_taps.
+ * lane, an odd or dilated filter row, too big a filter or group, a scale
+ * that is no right shift of 1 to 16 bits) walk their taps in dw_taps.
  */
 #include "depthwise_armv6m.h"
 
