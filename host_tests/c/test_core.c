@@ -294,6 +294,26 @@ static void test_activation_ranges(void) {
     CHECK(lo == 200 && hi == 127); /* a range TFLite would also produce: empty, clamps to hi */
 }
 
+static void test_udiv(void) {
+    static const uint32_t numerators[] = { 0, 1, 2, 7, 9, 100, 12345, 0x7fffffffu, 0x80000000u, 0xfffffffeu, 0xffffffffu };
+    static const uint32_t divisors[] = { 1, 2, 3, 7, 10, 255, 65536, 0x12345, 0x7ffffffeu, 0x7fffffffu };
+    int bad = 0;
+    for (size_t i = 0; i < sizeof numerators / sizeof numerators[0]; i++) {
+        for (size_t j = 0; j < sizeof divisors / sizeof divisors[0]; j++) {
+            uint32_t n = numerators[i], d = divisors[j], r = 0xdead;
+            bad += tflm_udiv(n, d, &r) != n / d || r != n % d;
+        }
+    }
+    uint32_t x = 12345;
+    for (int i = 0; i < 100000; i++) {
+        x = x * 1103515245u + 12345u;
+        uint32_t n = x, d = (x >> (x & 31)) & 0x7fffffffu, r;
+        d += d == 0;
+        bad += tflm_udiv(n, d, &r) != n / d || r != n % d;
+    }
+    CHECK(bad == 0);
+}
+
 static void test_fb_reader(void) {
     /* root offset 12 -> table at 12 whose vtable is at 4: 2 fields, table 8 bytes */
     uint8_t buf[32] __attribute__((aligned(16))) = {
@@ -369,6 +389,7 @@ int main(int argc, char **argv) {
     test_exact_scales_match_double();
     test_float_difference_matches_double();
     test_activation_ranges();
+    test_udiv();
     test_fb_reader();
     for (int i = 1; i < argc; i++) {
         test_plan_of(argv[i]);

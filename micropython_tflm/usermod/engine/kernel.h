@@ -98,6 +98,10 @@ static inline int32_t tflm_dim(const tflm_interpreter *it, const tflm_tensor *t,
     return tflm_dims(it, t)[i < 0 ? t->rank + i : i];
 }
 
+/* n / d for 0 < d < 2^31, the remainder in *remainder: bit by bit, for prepare
+ * code (a division is a library call of ~280 bytes on the Cortex-M0+). */
+uint32_t tflm_udiv(uint32_t n, uint32_t d, uint32_t *remainder);
+
 /* Product of all dims (fits in 31 bits: checked at construction). */
 uint32_t tflm_elements(const tflm_interpreter *it, const tflm_tensor *t);
 

@@ -68,6 +68,19 @@ tflm_status tflm_fail_status(tflm_interpreter *it, tflm_status status) {
 }
 #endif
 
+uint32_t tflm_udiv(uint32_t n, uint32_t d, uint32_t *remainder) {
+    uint32_t quotient = 0, r = 0;
+    for (int bit = 31; bit >= 0; bit--) {
+        r = (r << 1) | ((n >> bit) & 1u); /* below 2^32: r < d < 2^31 before the shift */
+        if (r >= d) {
+            r -= d;
+            quotient |= 1u << bit;
+        }
+    }
+    *remainder = r;
+    return quotient;
+}
+
 uint32_t tflm_elements(const tflm_interpreter *it, const tflm_tensor *t) {
     const int32_t *dims = tflm_dims(it, t);
     uint32_t n = 1;
