@@ -108,9 +108,10 @@ static tflm_status axis_padding(tflm_interpreter *it, int padding, int32_t in, i
             (int)in, (int)filter, (int)dilation);
     }
     int32_t span = padding == TFLM_PADDING_SAME ? 1 : (int32_t)effective_filter;
-    /* C's truncating division, on magnitudes: unsigned division is the smaller library call */
+    /* C's truncating division, on magnitudes */
     int32_t stretch = in + stride - span;
-    uint32_t magnitude = (uint32_t)(stretch < 0 ? -stretch : stretch) / (uint32_t)stride;
+    uint32_t remainder;
+    uint32_t magnitude = tflm_udiv((uint32_t)(stretch < 0 ? -stretch : stretch), (uint32_t)stride, &remainder);
     int32_t expected = stretch < 0 ? -(int32_t)magnitude : (int32_t)magnitude;
     if (expected != out || out < 1) {
         return tflm_fail(it, TFLM_ERROR_MODEL, "%s: %d in with filter %d, stride %d, dilation %d and %s padding "
