@@ -59,12 +59,14 @@ static tflm_status fc_prepare(tflm_interpreter *it, tflm_node *node) {
     }
     d->units = tflm_dim(it, weights, 0);
     d->depth = tflm_dim(it, weights, 1);
-    uint32_t in_elems = tflm_elements(it, input);
-    if (d->depth <= 0 || in_elems % (uint32_t)d->depth != 0) {
+    uint32_t in_elems = tflm_elements(it, input), remainder = 1;
+    if (d->depth > 0) {
+        d->batches = (int32_t)tflm_udiv(in_elems, (uint32_t)d->depth, &remainder);
+    }
+    if (remainder != 0) {
         return tflm_fail(it, TFLM_ERROR_MODEL, "input of %u elements does not divide into rows of %d",
             (unsigned)in_elems, (int)d->depth);
     }
-    d->batches = (int32_t)(in_elems / (uint32_t)d->depth);
     if (tflm_elements(it, output) != (uint32_t)d->batches * (uint32_t)d->units) {
         return tflm_fail(it, TFLM_ERROR_MODEL, "output has %u elements, expected %d x %d",
             (unsigned)tflm_elements(it, output), (int)d->batches, (int)d->units);
