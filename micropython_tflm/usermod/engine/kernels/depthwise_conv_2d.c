@@ -210,12 +210,13 @@ static void dw_channels_i8(const tflm_conv_int8 *params, const tflm_conv_grid *g
 #else
     (void)loop;
 #endif
-    if (multiplier == 1 && out_c >= 4) {
+    /* builds for size: the one-channel loop only */
+    if (!TFLM_OPTIMIZE_SIZE && multiplier == 1 && out_c >= 4) {
         for (int32_t c = 0; c < out_c; c += 4) {
             int32_t at = c < out_c - 4 ? c : out_c - 4;
             dw_block4_i8(&k, &g, whole, x + at, 1, w, at, out);
         }
-    } else if (multiplier % 4 == 0) {
+    } else if (!TFLM_OPTIMIZE_SIZE && multiplier % 4 == 0) {
         for (int32_t ic = 0, c = 0; ic < in_c; ic++) {
             for (int32_t j = 0; j < multiplier; j += 4, c += 4) {
                 dw_block4_i8(&k, &g, whole, x + ic, 0, w, c, out);
