@@ -24,6 +24,8 @@
 
 #include <stdint.h>
 
+#include "../quant.h"
+
 #ifndef TFLM_REQUANTIZE_32
 #if defined(__ARM_ARCH_6M__)
 #define TFLM_REQUANTIZE_32 1
@@ -75,7 +77,9 @@ static inline int32_t tflm_requantize32(int32_t x, int32_t multiplier, int shift
 }
 
 static inline int32_t tflm_requantize(int32_t x, int32_t multiplier, int shift) {
-#if TFLM_REQUANTIZE_32
+#if TFLM_OPTIMIZE_SIZE
+    return tflm_mbqm(x, multiplier, shift); /* builds for size: no copy per kernel, quant.c's tflm_srdhm */
+#elif TFLM_REQUANTIZE_32
     return tflm_requantize32(x, multiplier, shift);
 #else
     return tflm_requantize64(x, multiplier, shift);
