@@ -23,6 +23,11 @@ TFLM_ERROR_MESSAGES ?= 1
 # 1: kernels compile only their generic loops, not the unrolled fast paths
 # (smallest flash, slower invoke; the default is in conv_common.h too).
 TFLM_OPTIMIZE_SIZE ?= 0
+# GCC flags of builds for size (set it empty for other compilers):
+# -fno-tree-loop-distribute-patterns keeps loops from becoming memset / memcpy
+# calls (libc's are ~310 bytes on the Cortex-M0+), -fno-ipa-sra keeps GCC from
+# cloning functions with their arguments split (~80 bytes).
+TFLM_SIZE_CFLAGS ?= -fno-tree-loop-distribute-patterns -fno-ipa-sra
 
 TFLM_OP_SRC = $(foreach op,$(1),$(TFLM_ENGINE_DIR)/kernels/$(call tflm_lc,$(op)).c)
 # Helpers shared by kernels: every kernels/*.c that is not an op. Ones no
@@ -34,4 +39,4 @@ TFLM_ENGINE_SRC := $(addprefix $(TFLM_ENGINE_DIR)/,fb.c interpreter.c kernel_uti
 TFLM_ENGINE_CFLAGS := -I$(TFLM_ENGINE_DIR) $(addprefix -DTFLM_OP_,$(TFLM_OPS)) \
 	-DTFLM_ALL_OP_NAMES=$(TFLM_ALL_OP_NAMES) -DTFLM_FLOAT_KERNELS=$(TFLM_FLOAT_KERNELS) \
 	-DTFLM_INT16_KERNELS=$(TFLM_INT16_KERNELS) -DTFLM_ERROR_MESSAGES=$(TFLM_ERROR_MESSAGES) \
-	-DTFLM_OPTIMIZE_SIZE=$(TFLM_OPTIMIZE_SIZE) -fwrapv
+	-DTFLM_OPTIMIZE_SIZE=$(TFLM_OPTIMIZE_SIZE) -fwrapv $(if $(filter 1,$(TFLM_OPTIMIZE_SIZE)),$(TFLM_SIZE_CFLAGS))

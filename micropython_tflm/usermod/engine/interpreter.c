@@ -149,7 +149,7 @@ static tflm_status build_tensor(tflm_interpreter *it, const fb_buf *b, const fb_
     uint32_t buffer_index;
     bool present;
     tflm_tensor *t = tflm_tensor_at(it, (int32_t)index);
-    memset(t, 0, sizeof *t);
+    tflm_fill(t, 0, sizeof *t);
     if (!fb_vector_table(b, &tensors, index, &tt) || !fb_vector(b, &tt, TENSOR_SHAPE, 4, &shape) ||
         !fb_u8(b, &tt, TENSOR_TYPE, 0, &type) || !fb_u32(b, &tt, TENSOR_BUFFER, 0, &buffer_index) ||
         !fb_u8(b, &tt, TENSOR_IS_VARIABLE, 0, &is_variable) || !fb_subtable(b, &tt, TENSOR_SPARSITY, &buf, &present)) {
@@ -262,7 +262,7 @@ static tflm_status build_node(tflm_interpreter *it, const fb_buf *b, const fb_ve
     bool present;
     char name_buf[20];
     tflm_node *node = (tflm_node *)(void *)(it->arena + it->nodes) + index;
-    memset(node, 0, sizeof *node);
+    tflm_fill(node, 0, sizeof *node);
     if (!fb_vector_table(b, ops, index, &ot) || !fb_u32(b, &ot, OP_OPCODE_INDEX, 0, &opcode_index) ||
         !fb_u8(b, &ot, OP_OPTIONS_TYPE, 0, &options_type) || !fb_subtable(b, &ot, OP_OPTIONS, &opts, &present)) {
         return tflm_fail(it, TFLM_ERROR_MODEL, "malformed model: operator %u", (unsigned)index);
@@ -356,7 +356,7 @@ static void keep_state_alive(tflm_interpreter *it) {
 
 tflm_status tflm_init(tflm_interpreter *it, const void *model, size_t model_size,
     void *arena, size_t arena_size, const int32_t *allowed_ops, size_t allowed_count) {
-    memset(it, 0, sizeof *it);
+    tflm_fill(it, 0, sizeof *it);
     fb_buf b = { (const uint8_t *)model, 0 };
     fb_table root, sg;
     fb_vec codes, subgraphs, buffers, tensors, ops;
@@ -413,7 +413,7 @@ tflm_status tflm_init(tflm_interpreter *it, const void *model, size_t model_size
         !take_persistent(it, 4u * it->node_count, &it->profile)) {
         return arena_too_small(it, ALIGN16(tables), true);
     }
-    memset(it->arena + it->profile, 0, 4u * it->node_count);
+    tflm_fill(it->arena + it->profile, 0, 4u * it->node_count);
 
     tflm_status st = TFLM_OK;
     for (uint32_t i = 0; i < tensors.count && st == TFLM_OK; i++) {
@@ -443,7 +443,7 @@ tflm_status tflm_init(tflm_interpreter *it, const void *model, size_t model_size
         if (!take_persistent(it, size, &node->data)) {
             continue; /* keep summing for the error message */
         }
-        memset(it->arena + node->data, 0, size);
+        tflm_fill(it->arena + node->data, 0, size);
     }
     if (it->persistent_bytes == it->arena_size && tables + op_data > it->arena_size) {
         return arena_too_small(it, ALIGN16(tables + op_data), true);
@@ -480,7 +480,7 @@ void tflm_reset(tflm_interpreter *it) {
         if ((t->flags & TFLM_TENSOR_VARIABLE) && !(t->flags & TFLM_TENSOR_CONSTANT)) {
             /* As TFLite Micro: int8 state starts at its zero point, any other at 0. */
             int fill = t->type == TFLM_INT8 ? (int)tflm_quant_zero_point(it, t, 0) : 0;
-            memset(tflm_data(it, t), fill, tflm_bytes(it, t));
+            tflm_fill(tflm_data(it, t), fill, tflm_bytes(it, t));
         }
     }
 }

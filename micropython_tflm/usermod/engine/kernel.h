@@ -11,6 +11,8 @@
 #ifndef TFLM_KERNEL_H
 #define TFLM_KERNEL_H
 
+#include <string.h>
+
 #include "fb.h"
 #include "tflm.h"
 
@@ -21,6 +23,11 @@
 #endif
 #ifndef TFLM_INT16_KERNELS
 #define TFLM_INT16_KERNELS 1
+#endif
+/* 1: generic loops and no libc memset / memcpy, for the smallest flash
+ * (engine.mk's TFLM_OPTIMIZE_SIZE; quant.h and conv_common.h default it too). */
+#ifndef TFLM_OPTIMIZE_SIZE
+#define TFLM_OPTIMIZE_SIZE 0
 #endif
 /* 0: errors keep their status but not their detail (see tflm_fail). */
 #ifndef TFLM_ERROR_MESSAGES
@@ -101,6 +108,21 @@ static inline int32_t tflm_dim(const tflm_interpreter *it, const tflm_tensor *t,
 /* n / d for 0 < d < 2^31, the remainder in *remainder: bit by bit, for prepare
  * code (a division is a library call of ~280 bytes on the Cortex-M0+). */
 uint32_t tflm_udiv(uint32_t n, uint32_t d, uint32_t *remainder);
+
+/* memset and memcpy of the engine's buffers. Builds for size have byte loops
+ * of their own instead of libc's (~310 bytes on the Cortex-M0+; engine.mk
+ * keeps GCC from turning the loops back into calls). */
+#if TFLM_OPTIMIZE_SIZE
+void tflm_fill(void *dst, int value, size_t bytes);
+void tflm_copy(void *dst, const void *src, size_t bytes);
+#else
+static inline void tflm_fill(void *dst, int value, size_t bytes) {
+    memset(dst, value, bytes);
+}
+static inline void tflm_copy(void *dst, const void *src, size_t bytes) {
+    memcpy(dst, src, bytes);
+}
+#endif
 
 /* Product of all dims (fits in 31 bits: checked at construction). */
 uint32_t tflm_elements(const tflm_interpreter *it, const tflm_tensor *t);

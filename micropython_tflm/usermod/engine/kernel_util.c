@@ -68,6 +68,21 @@ tflm_status tflm_fail_status(tflm_interpreter *it, tflm_status status) {
 }
 #endif
 
+#if TFLM_OPTIMIZE_SIZE
+void tflm_fill(void *dst, int value, size_t bytes) {
+    for (uint8_t *d = dst; bytes; bytes--) {
+        *d++ = (uint8_t)value;
+    }
+}
+
+void tflm_copy(void *dst, const void *src, size_t bytes) {
+    const uint8_t *s = src;
+    for (uint8_t *d = dst; bytes; bytes--) {
+        *d++ = *s++;
+    }
+}
+#endif
+
 uint32_t tflm_udiv(uint32_t n, uint32_t d, uint32_t *remainder) {
     uint32_t quotient = 0, r = 0;
     for (int bit = 31; bit >= 0; bit--) {

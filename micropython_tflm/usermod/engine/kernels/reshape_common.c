@@ -1,7 +1,5 @@
 #include "reshape_common.h"
 
-#include <string.h>
-
 tflm_status tflm_reshape_prepare(tflm_interpreter *it, tflm_node *node) {
     const tflm_tensor *input = tflm_node_input(it, node, 0);
     const tflm_tensor *output = tflm_node_output(it, node, 0);
@@ -34,6 +32,6 @@ void tflm_reshape_eval(const tflm_interpreter *it, const tflm_node *node) {
     const void *in = tflm_data(it, input);
     void *out = tflm_data(it, tflm_node_output(it, node, 0));
     if (in != out) {
-        memcpy(out, in, tflm_bytes(it, input));
+        tflm_copy(out, in, tflm_bytes(it, input));
     }
 }
