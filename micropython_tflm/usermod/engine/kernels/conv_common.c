@@ -187,7 +187,7 @@ tflm_status tflm_conv_quantize(tflm_interpreter *it, tflm_node *node, const tflm
         return tflm_fail(it, TFLM_ERROR_UNSUPPORTED, "fused activation %d", activation);
     }
     int type = t->input->type;
-    if (type == TFLM_FLOAT32) {
+    if (TFLM_FLOAT_KERNELS && type == TFLM_FLOAT32) { /* else refused by tflm_conv_tensors_get */
         tflm_activation_range_float(activation, &d->act.f.min, &d->act.f.max);
         return TFLM_OK;
     }
