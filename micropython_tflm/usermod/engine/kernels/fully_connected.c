@@ -80,7 +80,7 @@ static tflm_status fc_prepare(tflm_interpreter *it, tflm_node *node) {
     if (!tflm_type_compiled(input->type)) {
         return tflm_fail(it, TFLM_ERROR_UNSUPPORTED, "input type %s", tflm_type_name(input->type));
     }
-    if (input->type == TFLM_FLOAT32) {
+    if (TFLM_FLOAT_KERNELS && input->type == TFLM_FLOAT32) { /* else refused above */
         tflm_status st = tflm_expect(it, weights, TFLM_FLOAT32, "weights");
         if (st == TFLM_OK && bias) {
             st = tflm_expect(it, bias, TFLM_FLOAT32, "bias");
