@@ -73,23 +73,12 @@ static inline int tflm_node_output_count(const tflm_interpreter *it, const tflm_
     return tflm_node_index_vec(it, node->outputs)[0];
 }
 
-/* Input i of the node, NULL when absent (beyond the list, or index -1). */
-static inline tflm_tensor *tflm_node_input(const tflm_interpreter *it, const tflm_node *node, int i) {
-    const int32_t *v = tflm_node_index_vec(it, node->inputs);
-    if (i >= v[0] || v[1 + i] < 0) {
-        return NULL;
-    }
-    return tflm_tensor_at(it, v[1 + i]);
-}
+/* Input i of the node, NULL when absent (beyond the list, or index -1); out
+ * of line: kernels call them in prepare and once an eval. */
+tflm_tensor *tflm_node_input(const tflm_interpreter *it, const tflm_node *node, int i);
 
 /* Output i of the node, NULL when absent; output 0 always exists (checked at construction). */
-static inline tflm_tensor *tflm_node_output(const tflm_interpreter *it, const tflm_node *node, int i) {
-    const int32_t *v = tflm_node_index_vec(it, node->outputs);
-    if (i >= v[0] || v[1 + i] < 0) {
-        return NULL;
-    }
-    return tflm_tensor_at(it, v[1 + i]);
-}
+tflm_tensor *tflm_node_output(const tflm_interpreter *it, const tflm_node *node, int i);
 
 static inline void *tflm_data(const tflm_interpreter *it, const tflm_tensor *t) {
     const uint8_t *base = (t->flags & TFLM_TENSOR_CONSTANT) ? it->model : it->arena;
