@@ -80,10 +80,8 @@ tflm_tensor *tflm_node_input(const tflm_interpreter *it, const tflm_node *node, 
 /* Output i of the node, NULL when absent; output 0 always exists (checked at construction). */
 tflm_tensor *tflm_node_output(const tflm_interpreter *it, const tflm_node *node, int i);
 
-static inline void *tflm_data(const tflm_interpreter *it, const tflm_tensor *t) {
-    const uint8_t *base = (t->flags & TFLM_TENSOR_CONSTANT) ? it->model : it->arena;
-    return (void *)(uintptr_t)(base + t->data);
-}
+/* The tensor's data: in the model when constant, else in the arena. */
+void *tflm_data(const tflm_interpreter *it, const tflm_tensor *t);
 
 static inline const int32_t *tflm_dims(const tflm_interpreter *it, const tflm_tensor *t) {
     return (const int32_t *)(const void *)(it->model + t->dims);

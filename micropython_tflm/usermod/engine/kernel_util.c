@@ -113,6 +113,11 @@ tflm_tensor *tflm_node_output(const tflm_interpreter *it, const tflm_node *node,
     return node_tensor(it, node->outputs, i);
 }
 
+void *tflm_data(const tflm_interpreter *it, const tflm_tensor *t) {
+    const uint8_t *base = (t->flags & TFLM_TENSOR_CONSTANT) ? it->model : it->arena;
+    return (void *)(uintptr_t)(base + t->data);
+}
+
 uint32_t tflm_elements(const tflm_interpreter *it, const tflm_tensor *t) {
     const int32_t *dims = tflm_dims(it, t);
     uint32_t n = 1;
