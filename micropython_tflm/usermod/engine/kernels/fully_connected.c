@@ -168,10 +168,13 @@ static void fc_eval_float(const tflm_interpreter *it, const tflm_node *node, con
     }
 }
 
+/* Units a block: four share each input load; builds for size take one at a time. */
+enum { FC_BLOCK = TFLM_OPTIMIZE_SIZE ? 1 : 4 };
+
 /*
- * sum (x + xo)(w + wo) = sum (x + xo) * w + wo * sum (x + xo): units go four
- * at a time, each input load serving four weight rows (a last block of fewer
- * repeats its last unit), and the second term is one sum per batch.
+ * sum (x + xo)(w + wo) = sum (x + xo) * w + wo * sum (x + xo): units go
+ * FC_BLOCK at a time (a last block of fewer repeats its last unit), and the
+ * second term is one sum per batch.
  */
 static void fc_eval_int8(const tflm_interpreter *it, const tflm_node *node, const fc_data *d) {
     const int8_t *in = tflm_data(it, tflm_node_input(it, node, 0));
@@ -188,21 +191,27 @@ static void fc_eval_int8(const tflm_interpreter *it, const tflm_node *node, cons
     int32_t multiplier = d->multiplier, shift = d->shift;
     for (int32_t b = 0; b < d->batches; b++, in += depth, out += units) {
         int32_t row_term = weights_offset ? weights_offset * (tflm_sum_i8(in, depth) + depth * input_offset) : 0;
-        for (int32_t o = 0; o < units; o += 4) {
+        for (int32_t o = 0; o < units; o += FC_BLOCK) {
             int32_t unit[4];
             const int8_t *wr[4];
             int32_t acc[4];
-            for (int32_t j = 0; j < 4; j++) {
+            for (int32_t j = 0; j < FC_BLOCK; j++) {
                 unit[j] = o + j < units ? o + j : units - 1;
                 wr[j] = w + unit[j] * depth;
                 acc[j] = row_term + (bias ? bias[unit[j]] : 0);
             }
+            if (FC_BLOCK == 4) {
 #if TFLM_FC_ARMV6M
-            tflm_fc_dot4_armv6m(in, input_offset, wr, depth, acc);
+                tflm_fc_dot4_armv6m(in, input_offset, wr, depth, acc);
 #else
-            tflm_dot4_i8(in, input_offset, wr, depth, acc);
+                tflm_dot4_i8(in, input_offset, wr, depth, acc);
 #endif
-            for (int32_t j = 0; j < 4; j++) {
+            } else {
+                for (int32_t k = 0; k < depth; k++) {
+                    acc[0] += (in[k] + input_offset) * wr[0][k];
+                }
+            }
+            for (int32_t j = 0; j < FC_BLOCK; j++) {
                 int32_t u = unit[j];
                 int32_t v = tflm_requantize(acc[j], per_channel ? mult[u] : multiplier, per_channel ? shifts[u] : shift);
                 out[u] = (int8_t)tflm_clamp(v + output_offset, act_min, act_max);
