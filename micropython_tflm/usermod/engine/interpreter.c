@@ -148,8 +148,7 @@ static tflm_status build_tensor(tflm_interpreter *it, const fb_buf *b, const fb_
     uint8_t type, is_variable;
     uint32_t buffer_index;
     bool present;
-    tflm_tensor *t = tflm_tensor_at(it, (int32_t)index);
-    tflm_fill(t, 0, sizeof *t);
+    tflm_tensor *t = tflm_tensor_at(it, (int32_t)index); /* zeroed by tflm_init */
     if (!fb_vector_table(b, &tensors, index, &tt) || !fb_vector(b, &tt, TENSOR_SHAPE, 4, &shape) ||
         !fb_u8(b, &tt, TENSOR_TYPE, 0, &type) || !fb_u32(b, &tt, TENSOR_BUFFER, 0, &buffer_index) ||
         !fb_u8(b, &tt, TENSOR_IS_VARIABLE, 0, &is_variable) || !fb_subtable(b, &tt, TENSOR_SPARSITY, &buf, &present)) {
@@ -261,8 +260,7 @@ static tflm_status build_node(tflm_interpreter *it, const fb_buf *b, const fb_ve
     int32_t code;
     bool present;
     char name_buf[20];
-    tflm_node *node = (tflm_node *)(void *)(it->arena + it->nodes) + index;
-    tflm_fill(node, 0, sizeof *node);
+    tflm_node *node = (tflm_node *)(void *)(it->arena + it->nodes) + index; /* zeroed by tflm_init */
     if (!fb_vector_table(b, ops, index, &ot) || !fb_u32(b, &ot, OP_OPCODE_INDEX, 0, &opcode_index) ||
         !fb_u8(b, &ot, OP_OPTIONS_TYPE, 0, &options_type) || !fb_subtable(b, &ot, OP_OPTIONS, &opts, &present)) {
         return tflm_fail(it, TFLM_ERROR_MODEL, "malformed model: operator %u", (unsigned)index);
@@ -405,15 +403,16 @@ tflm_status tflm_init(tflm_interpreter *it, const void *model, size_t model_size
     it->tensor_count = (uint16_t)tensors.count;
     it->node_count = (uint16_t)ops.count;
 
-    /* Fixed tables first: their size depends only on the counts. */
-    uint32_t tables = ALIGN4(it->tensor_count * (uint32_t)sizeof(tflm_tensor)) +
-                      ALIGN4(it->node_count * (uint32_t)sizeof(tflm_node)) + 4u * it->node_count;
-    if (!take_persistent(it, it->tensor_count * (uint32_t)sizeof(tflm_tensor), &it->tensors) ||
-        !take_persistent(it, it->node_count * (uint32_t)sizeof(tflm_node), &it->nodes) ||
-        !take_persistent(it, 4u * it->node_count, &it->profile)) {
+    /* Fixed tables first, zeroed: their size depends only on the counts. From
+     * the top: tensors, nodes, profile ticks. */
+    uint32_t node_bytes = ALIGN4(it->node_count * (uint32_t)sizeof(tflm_node));
+    uint32_t tables = ALIGN4(it->tensor_count * (uint32_t)sizeof(tflm_tensor)) + node_bytes + 4u * it->node_count;
+    if (!take_persistent(it, tables, &it->profile)) {
         return arena_too_small(it, ALIGN16(tables), true);
     }
-    tflm_fill(it->arena + it->profile, 0, 4u * it->node_count);
+    it->nodes = it->profile + 4u * it->node_count;
+    it->tensors = it->nodes + node_bytes;
+    tflm_fill(it->arena + it->profile, 0, tables);
 
     tflm_status st = TFLM_OK;
     for (uint32_t i = 0; i < tensors.count && st == TFLM_OK; i++) {
