@@ -75,13 +75,13 @@ static inline int tflm_node_output_count(const tflm_interpreter *it, const tflm_
 
 /* Input i of the node, NULL when absent (beyond the list, or index -1); out
  * of line: kernels call them in prepare and once an eval. */
-tflm_tensor *tflm_node_input(const tflm_interpreter *it, const tflm_node *node, int i);
+TFLM_PURE tflm_tensor *tflm_node_input(const tflm_interpreter *it, const tflm_node *node, int i);
 
 /* Output i of the node, NULL when absent; output 0 always exists (checked at construction). */
-tflm_tensor *tflm_node_output(const tflm_interpreter *it, const tflm_node *node, int i);
+TFLM_PURE tflm_tensor *tflm_node_output(const tflm_interpreter *it, const tflm_node *node, int i);
 
 /* The tensor's data: in the model when constant, else in the arena. */
-void *tflm_data(const tflm_interpreter *it, const tflm_tensor *t);
+TFLM_PURE void *tflm_data(const tflm_interpreter *it, const tflm_tensor *t);
 
 static inline const int32_t *tflm_dims(const tflm_interpreter *it, const tflm_tensor *t) {
     return (const int32_t *)(const void *)(it->model + t->dims);
@@ -112,14 +112,14 @@ static inline void tflm_copy(void *dst, const void *src, size_t bytes) {
 #endif
 
 /* Product of all dims (fits in 31 bits: checked at construction). */
-uint32_t tflm_elements(const tflm_interpreter *it, const tflm_tensor *t);
+TFLM_PURE uint32_t tflm_elements(const tflm_interpreter *it, const tflm_tensor *t);
 
 static inline uint32_t tflm_bytes(const tflm_interpreter *it, const tflm_tensor *t) {
     return tflm_elements(it, t) * t->elem_size;
 }
 
 /* True when both tensors have the same rank and dims. */
-bool tflm_same_shape(const tflm_interpreter *it, const tflm_tensor *a, const tflm_tensor *b);
+TFLM_PURE bool tflm_same_shape(const tflm_interpreter *it, const tflm_tensor *a, const tflm_tensor *b);
 
 static inline void *tflm_op_data(const tflm_interpreter *it, const tflm_node *node) {
     return it->arena + node->data;
@@ -170,9 +170,9 @@ typedef struct {
 /* Quantization parameters of a tensor (count 0 when it has none). */
 tflm_status tflm_tensor_quant(tflm_interpreter *it, const tflm_tensor *t, tflm_quant *q);
 /* Number of scales of a tensor (0 when not quantized or malformed); usable in data_size(). */
-uint32_t tflm_quant_scale_count(const tflm_interpreter *it, const tflm_tensor *t);
+TFLM_PURE uint32_t tflm_quant_scale_count(const tflm_interpreter *it, const tflm_tensor *t);
 /* Zero point i of a per-channel tensor. */
-int32_t tflm_quant_zero_point(const tflm_interpreter *it, const tflm_tensor *t, uint32_t i);
+TFLM_PURE int32_t tflm_quant_zero_point(const tflm_interpreter *it, const tflm_tensor *t, uint32_t i);
 
 /* False for the types whose kernel paths the build options leave out. */
 static inline bool tflm_type_compiled(int type) {

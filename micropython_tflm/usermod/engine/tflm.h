@@ -18,6 +18,14 @@
 /* Arena start and every planned buffer are aligned to this. */
 #define TFLM_ARENA_ALIGN 16
 
+/* A function without side effects: GCC and Clang drop calls whose result is
+ * unused, such as the arguments of the messages a build leaves out. */
+#if defined(__GNUC__)
+#define TFLM_PURE __attribute__((pure))
+#else
+#define TFLM_PURE
+#endif
+
 typedef enum {
     TFLM_OK = 0,
     TFLM_ERROR_MODEL,       /* malformed model or wrong schema version */
@@ -141,11 +149,11 @@ const char *tflm_kernel_name(size_t index);
 int32_t tflm_kernel_code(size_t index);
 
 /* Builtin operator code <-> name, for every op of the schema. */
-const char *tflm_builtin_name(int32_t code);
+TFLM_PURE const char *tflm_builtin_name(int32_t code);
 int32_t tflm_builtin_code(const char *name);
 
-const char *tflm_type_name(int type);
+TFLM_PURE const char *tflm_type_name(int type);
 /* Bytes per element, 0 for types the engine does not handle. */
-uint32_t tflm_type_size(int type);
+TFLM_PURE uint32_t tflm_type_size(int type);
 
 #endif
