@@ -1,15 +1,18 @@
 """The engine as footprint.py's "small" configuration (make lib-small: TFLM_FLOAT_KERNELS=0,
 TFLM_INT16_KERNELS=0, TFLM_ERROR_MESSAGES=0, TFLM_OPTIMIZE_SIZE=1) runs int8 models to the same
-bits as the default build, and refuses float and int16 models as unsupported."""
+bits as the default build, and refuses float and int16 models as unsupported; linked for the
+Cortex-M0+, micro_speech's op set in it stays within footprint.py's flash budget."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
 import sys
 
 from micropython_tflm.catalog import MODELS_DIR, REPO
+from micropython_tflm.model import Model
 
 INT8_MODELS = ["tflm/micro_speech_quantized.tflite", "tflm/person_detect.tflite", "mlperf_tiny/kws_ref_model.tflite",
                "mlperf_tiny/pretrainedResnet_quant.tflite", "tflm/hello_world_int8.tflite"]
@@ -59,3 +62,13 @@ def test_small_build_runs_int8_models_bit_exact_and_refuses_float() -> None:
         path = str(MODELS_DIR / m)
         assert small[path] == {"error": "UNSUPPORTED"}
         assert "outputs" in default[path]
+
+
+def test_micro_speech_small_footprint_within_budget() -> None:
+    spec = importlib.util.spec_from_file_location("footprint", REPO / "scripts" / "footprint.py")
+    footprint = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(footprint)
+    ops = sorted(Model.load(MODELS_DIR / "tflm" / "micro_speech_quantized.tflite").op_counts())
+    assert ops == ["DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "RESHAPE", "SOFTMAX"]
+    measured = footprint.measure(footprint.MICRO_SPEECH, "small", ops, top=10)
+    assert measured["total"] <= footprint.SMALL_BUDGET == 12288, measured["largest"]
