@@ -73,15 +73,41 @@ static inline int tflm_node_output_count(const tflm_interpreter *it, const tflm_
     return tflm_node_index_vec(it, node->outputs)[0];
 }
 
-/* Input i of the node, NULL when absent (beyond the list, or index -1); out
- * of line: kernels call them in prepare and once an eval. */
-TFLM_PURE tflm_tensor *tflm_node_input(const tflm_interpreter *it, const tflm_node *node, int i);
-
-/* Output i of the node, NULL when absent; output 0 always exists (checked at construction). */
-TFLM_PURE tflm_tensor *tflm_node_output(const tflm_interpreter *it, const tflm_node *node, int i);
+/* Tensor i of an index vector, NULL when absent (beyond the list, or index -1). */
+static inline tflm_tensor *tflm_node_tensor_inline(const tflm_interpreter *it, uint32_t vec, int i) {
+    const int32_t *v = tflm_node_index_vec(it, vec);
+    if (i >= v[0] || v[1 + i] < 0) {
+        return NULL;
+    }
+    return tflm_tensor_at(it, v[1 + i]);
+}
 
 /* The tensor's data: in the model when constant, else in the arena. */
+static inline void *tflm_data_inline(const tflm_interpreter *it, const tflm_tensor *t) {
+    const uint8_t *base = (t->flags & TFLM_TENSOR_CONSTANT) ? it->model : it->arena;
+    return (void *)(uintptr_t)(base + t->data);
+}
+
+/* Input i and output i of the node (NULL when absent; output 0 always exists,
+ * checked at construction), and a tensor's data: builds for size keep one
+ * copy of each in kernel_util.c instead of one per kernel. */
+#if TFLM_OPTIMIZE_SIZE
+TFLM_PURE tflm_tensor *tflm_node_input(const tflm_interpreter *it, const tflm_node *node, int i);
+TFLM_PURE tflm_tensor *tflm_node_output(const tflm_interpreter *it, const tflm_node *node, int i);
 TFLM_PURE void *tflm_data(const tflm_interpreter *it, const tflm_tensor *t);
+#else
+static inline tflm_tensor *tflm_node_input(const tflm_interpreter *it, const tflm_node *node, int i) {
+    return tflm_node_tensor_inline(it, node->inputs, i);
+}
+
+static inline tflm_tensor *tflm_node_output(const tflm_interpreter *it, const tflm_node *node, int i) {
+    return tflm_node_tensor_inline(it, node->outputs, i);
+}
+
+static inline void *tflm_data(const tflm_interpreter *it, const tflm_tensor *t) {
+    return tflm_data_inline(it, t);
+}
+#endif
 
 static inline const int32_t *tflm_dims(const tflm_interpreter *it, const tflm_tensor *t) {
     return (const int32_t *)(const void *)(it->model + t->dims);

@@ -96,27 +96,19 @@ uint32_t tflm_udiv(uint32_t n, uint32_t d, uint32_t *remainder) {
     return quotient;
 }
 
-/* Tensor i of an index vector, NULL when absent. */
-static tflm_tensor *node_tensor(const tflm_interpreter *it, uint32_t vec, int i) {
-    const int32_t *v = tflm_node_index_vec(it, vec);
-    if (i >= v[0] || v[1 + i] < 0) {
-        return NULL;
-    }
-    return tflm_tensor_at(it, v[1 + i]);
-}
-
+#if TFLM_OPTIMIZE_SIZE
 tflm_tensor *tflm_node_input(const tflm_interpreter *it, const tflm_node *node, int i) {
-    return node_tensor(it, node->inputs, i);
+    return tflm_node_tensor_inline(it, node->inputs, i);
 }
 
 tflm_tensor *tflm_node_output(const tflm_interpreter *it, const tflm_node *node, int i) {
-    return node_tensor(it, node->outputs, i);
+    return tflm_node_tensor_inline(it, node->outputs, i);
 }
 
 void *tflm_data(const tflm_interpreter *it, const tflm_tensor *t) {
-    const uint8_t *base = (t->flags & TFLM_TENSOR_CONSTANT) ? it->model : it->arena;
-    return (void *)(uintptr_t)(base + t->data);
+    return tflm_data_inline(it, t);
 }
+#endif
 
 uint32_t tflm_elements(const tflm_interpreter *it, const tflm_tensor *t) {
     const int32_t *dims = tflm_dims(it, t);
