@@ -62,7 +62,7 @@ typedef struct {
     int32_t shift[4];      /*  64: 15 + e */
     int32_t min, max;      /*  80, 84: activation range */
     int32_t out_step;      /*  88: bytes from the first pixel's output to the second's */
-    int32_t out_pair_step; /*  92: bytes from one pair's output to the next one's */
+    int32_t out_pair_step; /*  92: bytes from the first pixel's output of lane 4 to the next pair's of lane 0 */
     int32_t row_step;      /*  96: band bytes between filter rows */
     int32_t rows;          /* 100: filter rows */
     int32_t zero_point;    /* 104: output zero point */
@@ -116,11 +116,10 @@ int32_t tflm_dw_armv6m_slow(const dw_frame *f, int32_t lane, int32_t acc) {
  * are clobbered.
  */
 #define DW_OUTPUT(lane)                                                                                    \
-    "asrs r4, r3, #15\n adds r4, #1\n lsrs r4, r4, #1\n beq 3f\n"                                          \
+    "asrs r5, r3, #15\n adds r4, r5, #1\n lsrs r4, r4, #1\n beq 3f\n"   /* r5: -1 or 0 within 16 bits */     \
     "movs r5, #" #lane "\n bl 9f\n b 4f\n"                       /* |acc| > 2^15: DW_WIDE */              \
-    "3:\n mov r4, r1\n muls r4, r3, r4\n asrs r4, r4, #16\n"                                                \
-    "mov r5, r2\n muls r5, r3, r5\n adds r4, r4, r5\n"                                                     \
-    "asrs r3, r3, #31\n lsls r3, r3, #15\n adds r4, r4, r3\n"        /* -2^15 for a negative acc */         \
+    "3:\n mov r4, r1\n muls r4, r3, r4\n asrs r4, r4, #16\n muls r3, r2, r3\n adds r4, r4, r3\n"          \
+    "lsls r5, r5, #15\n adds r4, r4, r5\n"                         /* -2^15 for a negative acc */         \
     "add r4, r11\n asrs r4, r4, r6\n add r4, r12\n"                                                        \
     "cmp r4, r8\n bge 1f\n mov r4, r8\n1:\n"                                                               \
     "cmp r4, r9\n ble 4f\n mov r4, r9\n"                                                                   \
@@ -159,26 +158,34 @@ int32_t tflm_dw_armv6m_slow(const dw_frame *f, int32_t lane, int32_t acc) {
     "ldr r3, [sp, #(28+8*" #lane ")]\n" DW_OUTPUT(lane) "mov r5, r10\n strb r4, [r7, r5]\n"                \
     "adds r7, #1\n"
 
+/* From one filter row to the next: its weights (r0) and band row (r1). */
+#define DW_NEXT_ROW "adds r0, #48\n ldr r2, [sp, #20]\n adds r1, r1, r2\n"
+
+/* The frame's `rows` filter rows, r0 at the frame. */
+#define DW_ROWS_LOOP(row)                                                                                  \
+    "ldr r2, [r0, #100]\n str r2, [sp, #16]\n adds r0, #128\n"                                             \
+    "6:\n" row DW_NEXT_ROW "ldr r2, [sp, #16]\n subs r2, #1\n str r2, [sp, #16]\n beq 7f\n b 6b\n7:\n"
+
+/* Three filter rows, unrolled: the common height, without the loop's ~27 cycles a pair. */
+#define DW_ROWS_3(row) "adds r0, #128\n" row DW_NEXT_ROW row DW_NEXT_ROW row
+
 /*
  * pairs(frame r0, band r1, out r2, pairs r3). Stack: 0 frame, 4 band
  * position, 8 output, 12 pairs left, 16 filter rows left, 20 row step,
  * 24..55 the eight accumulators (lane-major, first pixel first).
  */
-#define DW_PAIRS(row, px1)                                                                                    \
+#define DW_PAIRS(rows, px1)                                                                                \
     ".syntax unified\n"                                                                                    \
     "push {r4, r5, r6, r7, lr}\n mov r4, r8\n mov r5, r9\n mov r6, r10\n mov r7, r11\n push {r4, r5, r6, r7}\n" \
     "sub sp, #56\n str r0, [sp, #0]\n str r1, [sp, #4]\n str r2, [sp, #8]\n str r3, [sp, #12]\n"          \
+    "ldr r2, [r0, #96]\n str r2, [sp, #20]\n"                                                              \
     "5:\n ldr r0, [sp, #0]\n ldr r1, [sp, #4]\n"                                                           \
     "ldr r2, [r0, #0]\n movs r6, r2\n movs r7, r2\n"                                                       \
     "ldr r2, [r0, #4]\n mov r8, r2\n mov r9, r2\n"                                                         \
     "ldr r2, [r0, #8]\n mov r10, r2\n mov r11, r2\n"                                                       \
     "ldr r2, [r0, #12]\n mov r12, r2\n mov lr, r2\n"                                                       \
-    "ldr r2, [r0, #96]\n str r2, [sp, #20]\n ldr r2, [r0, #100]\n str r2, [sp, #16]\n"                    \
-    "adds r0, #128\n"                                                                                      \
-    "6:\n" row                                                                                          \
-    "adds r0, #48\n ldr r2, [sp, #20]\n adds r1, r1, r2\n"                                                 \
-    "ldr r2, [sp, #16]\n subs r2, #1\n str r2, [sp, #16]\n beq 7f\n b 6b\n"                               \
-    "7:\n str r6, [sp, #24]\n str r7, [sp, #28]\n mov r2, r8\n str r2, [sp, #32]\n mov r2, r9\n str r2, [sp, #36]\n" \
+    rows                                                                                                   \
+    "str r6, [sp, #24]\n str r7, [sp, #28]\n mov r2, r8\n str r2, [sp, #32]\n mov r2, r9\n str r2, [sp, #36]\n" \
     "mov r2, r10\n str r2, [sp, #40]\n mov r2, r11\n str r2, [sp, #44]\n"                                  \
     "mov r2, r12\n str r2, [sp, #48]\n mov r2, lr\n str r2, [sp, #52]\n"                                   \
     "ldr r0, [sp, #0]\n ldr r7, [sp, #8]\n"                                                                \
@@ -186,7 +193,7 @@ int32_t tflm_dw_armv6m_slow(const dw_frame *f, int32_t lane, int32_t acc) {
     "ldr r2, [r0, #104]\n mov r12, r2\n"                                                                  \
     DW_LANE(0) DW_LANE(1) DW_LANE(2) DW_LANE(3)                                                            \
     "ldr r2, [sp, #4]\n adds r2, #(2*" #px1 ")\n str r2, [sp, #4]\n"                                      \
-    "ldr r2, [sp, #8]\n ldr r3, [r0, #92]\n adds r2, r2, r3\n str r2, [sp, #8]\n"                          \
+    "ldr r3, [r0, #92]\n adds r7, r7, r3\n str r7, [sp, #8]\n"                                            \
     "ldr r2, [sp, #12]\n subs r2, #1\n str r2, [sp, #12]\n beq 8f\n b 5b\n"                               \
     "8:\n add sp, #56\n pop {r4, r5, r6, r7}\n mov r8, r4\n mov r9, r5\n mov r10, r6\n mov r11, r7\n"      \
     "pop {r4, r5, r6, r7, pc}\n"                                                                          \
@@ -194,17 +201,17 @@ int32_t tflm_dw_armv6m_slow(const dw_frame *f, int32_t lane, int32_t acc) {
 
 typedef void dw_pairs_fn(const dw_frame *f, const uint32_t *band, int8_t *out, int32_t pairs);
 
-__attribute__((naked)) static void dw_pairs_stride1(const dw_frame *f, const uint32_t *band, int8_t *out,
-    int32_t pairs) {
-    (void)f, (void)band, (void)out, (void)pairs;
-    __asm__ volatile(DW_PAIRS(DW_ROW_STRIDE1, 4));
-}
+#define DW_PAIRS_FN(name, rows, row, px1)                                                                  \
+    __attribute__((naked)) static void name(const dw_frame *f, const uint32_t *band, int8_t *out,         \
+        int32_t pairs) {                                                                                   \
+        (void)f, (void)band, (void)out, (void)pairs;                                                       \
+        __asm__ volatile(DW_PAIRS(rows(row), px1));                                                        \
+    }
 
-__attribute__((naked)) static void dw_pairs_stride2(const dw_frame *f, const uint32_t *band, int8_t *out,
-    int32_t pairs) {
-    (void)f, (void)band, (void)out, (void)pairs;
-    __asm__ volatile(DW_PAIRS(DW_ROW_STRIDE2, 8));
-}
+DW_PAIRS_FN(dw_pairs_stride1, DW_ROWS_LOOP, DW_ROW_STRIDE1, 4)
+DW_PAIRS_FN(dw_pairs_stride2, DW_ROWS_LOOP, DW_ROW_STRIDE2, 8)
+DW_PAIRS_FN(dw_pairs_stride1_rows3, DW_ROWS_3, DW_ROW_STRIDE1, 4)
+DW_PAIRS_FN(dw_pairs_stride2_rows3, DW_ROWS_3, DW_ROW_STRIDE2, 8)
 
 typedef uint32_t __attribute__((may_alias, aligned(4))) dw_word;
 
@@ -298,14 +305,15 @@ __attribute__((noinline)) static bool dw_band_eval(const tflm_conv_data *d, cons
     if (seg < 2) {
         return false;
     }
-    dw_pairs_fn *pairs = d->stride_w == 1 ? dw_pairs_stride1 : dw_pairs_stride2;
+    dw_pairs_fn *pairs = d->filter_h == 3 ? (d->stride_w == 1 ? dw_pairs_stride1_rows3 : dw_pairs_stride2_rows3)
+                                          : (d->stride_w == 1 ? dw_pairs_stride1 : dw_pairs_stride2);
     uint32_t band[BAND_WORDS];
     int8_t odd_sink[4];
     dw_frame f;
     f.min = k->min;
     f.max = k->max;
     f.out_step = channels;
-    f.out_pair_step = 2 * channels;
+    f.out_pair_step = 2 * channels - 4;
     f.rows = d->filter_h;
     f.zero_point = k->zero_point;
     uint32_t zero_word = 0x01010101u * (uint8_t)(-k->input_offset);
