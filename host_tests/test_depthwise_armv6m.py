@@ -3,7 +3,7 @@
 The shared models only have 3x3 filters; these layers also take the band
 path's other branches: filter heights 1 to 5 (the row loop beside the
 unrolled three rows), stride 1 and 2, odd output widths (the last pixel's
-pair), depth multipliers 1, 4 and 8 (shared input), dilated rows, bands
+pair, over the next row or into a sink), depth multipliers 1, 4 and 8 (shared input), dilated rows, bands
 split into strips and segments, and padded windows, with random
 quantization (accumulators beyond 16 bits take the wide requantization).
 """
@@ -34,7 +34,9 @@ LAYERS = [
     ((1, 3, 3, 16), (3, 3), 1, (1, 1), "SAME", (1, 1), "RELU6"),
     ((1, 6, 6, 8), (3, 3), 1, (2, 2), "SAME", (1, 1), "NONE"),
     ((2, 4, 5, 4), (3, 3), 1, (1, 1), "SAME", (1, 1), "NONE"),
-    ((1, 40, 130, 4), (3, 3), 1, (1, 1), "SAME", (1, 1), "NONE"),
+    ((1, 40, 127, 4), (3, 3), 1, (1, 1), "SAME", (1, 1), "NONE"),
+    ((1, 60, 21, 4), (3, 3), 1, (1, 1), "SAME", (1, 1), "RELU6"),
+    ((1, 9, 9, 1), (3, 3), 4, (2, 2), "SAME", (1, 1), "NONE"),
     ((1, 30, 70, 4), (3, 3), 1, (2, 2), "SAME", (1, 1), "RELU6"),
     ((1, 25, 5, 8), (3, 3), 1, (1, 1), "SAME", (1, 1), "RELU"),
 ]

@@ -68,7 +68,9 @@ typedef struct {
     int32_t zero_point;    /* 104: output zero point */
     const int32_t *multipliers; /* 108: the four channels' multipliers and shifts, for tflm_dw_armv6m_slow */
     const int8_t *shifts;       /* 112 */
-    int32_t unused[3];
+    int32_t pairs_per_row;      /* 116 */
+    int32_t band_row_skip;      /* 120: band bytes from the end of a row's pairs to the next row's first */
+    int32_t out_row_skip;       /* 124: output bytes from the end of a row's pairs to the next row's first */
     int32_t weights[MAX_FILTER_H][3][4]; /* 128: [row][column][lane], sign-extended */
 } dw_frame;
 
@@ -132,7 +134,7 @@ int32_t tflm_dw_armv6m_slow(const dw_frame *f, int32_t lane, int32_t acc) {
  * floors (((acc * m0) >> 11) + acc * m1) >> 11, + acc * m2 + c / 2^22,
  * >> (9 + e), three products within int32; beyond, or for a lane whose
  * multiplier the frame zeroed, tflm_dw_armv6m_slow. The stack stays 8-byte
- * aligned for the call (92 bytes of frame + 20 pushed).
+ * aligned for the call (100 bytes of frame + 20 pushed).
  */
 #define DW_WIDE                                                                                            \
     "9:\n push {r0, r1, r2, r3, lr}\n"                                                                      \
@@ -170,15 +172,18 @@ int32_t tflm_dw_armv6m_slow(const dw_frame *f, int32_t lane, int32_t acc) {
 #define DW_ROWS_3(row) "adds r0, #128\n" row DW_NEXT_ROW row DW_NEXT_ROW row
 
 /*
- * pairs(frame r0, band r1, out r2, pairs r3). Stack: 0 frame, 4 band
- * position, 8 output, 12 pairs left, 16 filter rows left, 20 row step,
- * 24..55 the eight accumulators (lane-major, first pixel first).
+ * pairs(frame r0, band r1, out r2, output rows r3): the frame's
+ * pairs_per_row pairs of each row. Stack: 0 frame, 4 band position, 8
+ * output, 12 pairs left in the row, 16 filter rows left, 20 row step,
+ * 24..55 the eight accumulators (lane-major, first pixel first), 56 output
+ * rows left.
  */
 #define DW_PAIRS(rows, px1)                                                                                \
     ".syntax unified\n"                                                                                    \
     "push {r4, r5, r6, r7, lr}\n mov r4, r8\n mov r5, r9\n mov r6, r10\n mov r7, r11\n push {r4, r5, r6, r7}\n" \
-    "sub sp, #56\n str r0, [sp, #0]\n str r1, [sp, #4]\n str r2, [sp, #8]\n str r3, [sp, #12]\n"          \
+    "sub sp, #64\n str r0, [sp, #0]\n str r1, [sp, #4]\n str r2, [sp, #8]\n str r3, [sp, #56]\n"          \
     "ldr r2, [r0, #96]\n str r2, [sp, #20]\n"                                                              \
+    "10:\n ldr r2, [r0, #116]\n str r2, [sp, #12]\n"                                                       \
     "5:\n ldr r0, [sp, #0]\n ldr r1, [sp, #4]\n"                                                           \
     "ldr r2, [r0, #0]\n movs r6, r2\n movs r7, r2\n"                                                       \
     "ldr r2, [r0, #4]\n mov r8, r2\n mov r9, r2\n"                                                         \
@@ -194,17 +199,20 @@ int32_t tflm_dw_armv6m_slow(const dw_frame *f, int32_t lane, int32_t acc) {
     DW_LANE(0) DW_LANE(1) DW_LANE(2) DW_LANE(3)                                                            \
     "ldr r2, [sp, #4]\n adds r2, #(2*" #px1 ")\n str r2, [sp, #4]\n"                                      \
     "ldr r3, [r0, #92]\n adds r7, r7, r3\n str r7, [sp, #8]\n"                                            \
-    "ldr r2, [sp, #12]\n subs r2, #1\n str r2, [sp, #12]\n beq 8f\n b 5b\n"                               \
-    "8:\n add sp, #56\n pop {r4, r5, r6, r7}\n mov r8, r4\n mov r9, r5\n mov r10, r6\n mov r11, r7\n"      \
+    "ldr r2, [sp, #12]\n subs r2, #1\n str r2, [sp, #12]\n beq 11f\n b 5b\n"                              \
+    "11:\n ldr r2, [sp, #4]\n ldr r3, [r0, #120]\n adds r2, r2, r3\n str r2, [sp, #4]\n"                 \
+    "ldr r3, [r0, #124]\n adds r7, r7, r3\n str r7, [sp, #8]\n"                                           \
+    "ldr r2, [sp, #56]\n subs r2, #1\n str r2, [sp, #56]\n beq 12f\n b 10b\n"                            \
+    "12:\n add sp, #64\n pop {r4, r5, r6, r7}\n mov r8, r4\n mov r9, r5\n mov r10, r6\n mov r11, r7\n"      \
     "pop {r4, r5, r6, r7, pc}\n"                                                                          \
     DW_WIDE ".syntax divided\n"
 
-typedef void dw_pairs_fn(const dw_frame *f, const uint32_t *band, int8_t *out, int32_t pairs);
+typedef void dw_pairs_fn(const dw_frame *f, const uint32_t *band, int8_t *out, int32_t rows);
 
 #define DW_PAIRS_FN(name, rows, row, px1)                                                                  \
     __attribute__((naked)) static void name(const dw_frame *f, const uint32_t *band, int8_t *out,         \
-        int32_t pairs) {                                                                                   \
-        (void)f, (void)band, (void)out, (void)pairs;                                                       \
+        int32_t rows) {                                                                                    \
+        (void)f, (void)band, (void)out, (void)rows;                                                        \
         __asm__ volatile(DW_PAIRS(rows(row), px1));                                                        \
     }
 
@@ -282,6 +290,18 @@ static void frame_group(dw_frame *f, const tflm_conv_data *d, const tflm_conv_in
     }
 }
 
+/*
+ * `rows` output rows of `per_row` pairs each, from band row `band` (of
+ * `width` words) and output `out` on.
+ */
+static void pairs_rows(dw_pairs_fn *pairs, dw_frame *f, const tflm_conv_data *d, const uint32_t *band, int32_t width,
+    int8_t *out, int32_t rows, int32_t per_row) {
+    f->pairs_per_row = per_row;
+    f->band_row_skip = (d->stride_h * width - per_row * 2 * d->stride_w) * 4;
+    f->out_row_skip = (d->out_w - per_row * 2) * d->out_c;
+    pairs(f, band, out, rows);
+}
+
 /* The band path: filters three columns wide, see the top of the file. */
 __attribute__((noinline)) static bool dw_band_eval(const tflm_conv_data *d, const tflm_conv_int8 *k,
     const int8_t *input, const int8_t *filter, int8_t *output) {
@@ -332,19 +352,27 @@ __attribute__((noinline)) static bool dw_band_eval(const tflm_conv_data *d, cons
                     f.row_step = width * 4 * d->dilation_h;
                     fill_band(band, (n - 1) * d->stride_h + span, width, d, in_group, shared,
                         oy0 * d->stride_h - d->pad_h, ox0 * d->stride_w - d->pad_w, zero_word);
-                    for (int32_t i = 0; i < n; i++) {
+                    int8_t *out = out_b + (oy0 * out_w + ox0) * channels + c;
+                    /* An odd last pixel pairs with the one past it, whose outputs land on the
+                     * next output row's first pixel: harmless where that one is computed later
+                     * (a band of whole rows, but the output's last row); else to odd_sink. */
+                    int32_t together = n;
+                    if (cols % 2 && (cols != out_w || (b == d->batches - 1 && oy0 + n == d->out_h))) {
+                        together = cols == out_w ? n - 1 : 0;
+                    }
+                    if (together > 0) {
+                        pairs_rows(pairs, &f, d, band, width, out, together, (cols + 1) / 2);
+                    }
+                    for (int32_t i = together; i < n; i++) {
                         const uint32_t *row = band + i * d->stride_h * width;
-                        int8_t *out = out_b + ((oy0 + i) * out_w + ox0) * channels + c;
+                        int8_t *row_out = out + i * out_w * channels;
                         if (cols >= 2) {
-                            pairs(&f, row, out, cols / 2);
+                            pairs_rows(pairs, &f, d, row, width, row_out, 1, cols / 2);
                         }
-                        if (cols % 2) {
-                            /* the last pixel pairs with one past the row, whose outputs go nowhere */
-                            int8_t *last = out + (cols - 1) * channels;
-                            f.out_step = (int32_t)((uintptr_t)odd_sink - (uintptr_t)last);
-                            pairs(&f, row + (cols - 1) * d->stride_w, last, 1);
-                            f.out_step = channels;
-                        }
+                        int8_t *last = row_out + (cols - 1) * channels;
+                        f.out_step = (int32_t)((uintptr_t)odd_sink - (uintptr_t)last);
+                        pairs_rows(pairs, &f, d, row + (cols - 1) * d->stride_w, width, last, 1, 1);
+                        f.out_step = channels;
                     }
                 }
             }
