@@ -60,12 +60,13 @@ typedef struct {
     int32_t mult_high[4];  /*  32: multiplier >> 16 */
     int32_t rounding[4];   /*  48: 2^14 + 2^(14 + e) */
     int32_t shift[4];      /*  64: 15 + e */
-    int32_t min, max;      /*  80, 84: activation range */
+    int32_t min;           /*  80: activation minimum */
+    int32_t range;         /*  84: activation maximum - minimum */
     int32_t out_step;      /*  88: bytes from the first pixel's output to the second's */
     int32_t out_pair_step; /*  92: bytes from the first pixel's output of lane 4 to the next pair's of lane 0 */
     int32_t row_step;      /*  96: band bytes between filter rows */
     int32_t rows;          /* 100: filter rows */
-    int32_t zero_point;    /* 104: output zero point */
+    int32_t zero_above_min; /* 104: output zero point - activation minimum */
     const int32_t *multipliers; /* 108: the four channels' multipliers and shifts, for tflm_dw_armv6m_slow */
     const int8_t *shifts;       /* 112 */
     int32_t pairs_per_row;      /* 116 */
@@ -74,12 +75,13 @@ typedef struct {
     int32_t weights[MAX_FILTER_H][3][4]; /* 128: [row][column][lane], sign-extended */
 } dw_frame;
 
-typedef char dw_frame_layout_check[offsetof(dw_frame, weights) == 128 && offsetof(dw_frame, zero_point) == 104 ? 1 : -1];
+typedef char dw_frame_layout_check[offsetof(dw_frame, weights) == 128 && offsetof(dw_frame, zero_above_min) == 104 ? 1 : -1];
 
 /* Called by the assembly for an accumulator beyond 16 bits: the exact output of lane `lane`. */
 int32_t tflm_dw_armv6m_slow(const dw_frame *f, int32_t lane, int32_t acc);
 int32_t tflm_dw_armv6m_slow(const dw_frame *f, int32_t lane, int32_t acc) {
-    return tflm_clamp(tflm_requantize(acc, f->multipliers[lane], f->shifts[lane]) + f->zero_point, f->min, f->max);
+    int32_t zero_point = f->zero_above_min + f->min;
+    return tflm_clamp(tflm_requantize(acc, f->multipliers[lane], f->shifts[lane]) + zero_point, f->min, f->min + f->range);
 }
 
 #define DW_STR(x) #x
@@ -113,18 +115,24 @@ int32_t tflm_dw_armv6m_slow(const dw_frame *f, int32_t lane, int32_t acc) {
     "ldr r2, [r1, #8]\n ldr r3, [r1, #16]\n" DW_LANES(2, r2, r3)
 
 /*
+ * Clamps r4, the output above min, to [0, max - min] in one unsigned
+ * comparison (r9 = max - min) and adds min (r8); `after_jump` is code only
+ * reached by a jump, placed where the flow never falls through.
+ */
+#define DW_CLAMP(after_jump)                                                                               \
+    "cmp r4, r9\n bls 2f\n bmi 1f\n mov r4, r9\n b 2f\n" after_jump "1:\n movs r4, #0\n2:\n add r4, r8\n"
+
+/*
  * Requantizes the accumulator in r3 of lane `lane` into r4: r0 frame, r1 ml,
- * r2 mh, r6 shift, r8 min, r9 max, r11 rounding, r12 zero point; r3 and r5
- * are clobbered.
+ * r2 mh, r6 shift, r8 min, r9 max - min, r11 rounding, r12 zero point - min;
+ * r3 and r5 are clobbered.
  */
 #define DW_OUTPUT(lane)                                                                                    \
-    "asrs r5, r3, #15\n adds r4, r5, #1\n lsrs r4, r4, #1\n beq 3f\n"   /* r5: -1 or 0 within 16 bits */     \
-    "movs r5, #" #lane "\n bl 9f\n b 4f\n"                       /* |acc| > 2^15: DW_WIDE */              \
-    "3:\n mov r4, r1\n muls r4, r3, r4\n asrs r4, r4, #16\n muls r3, r2, r3\n adds r4, r4, r3\n"          \
+    "asrs r5, r3, #15\n adds r4, r5, #1\n lsrs r4, r4, #1\n bne 13f\n"  /* r5: -1 or 0 within 16 bits */     \
+    "mov r4, r1\n muls r4, r3, r4\n asrs r4, r4, #16\n muls r3, r2, r3\n adds r4, r4, r3\n"                 \
     "lsls r5, r5, #15\n adds r4, r4, r5\n"                         /* -2^15 for a negative acc */         \
     "add r4, r11\n asrs r4, r4, r6\n add r4, r12\n"                                                        \
-    "cmp r4, r8\n bge 1f\n mov r4, r8\n1:\n"                                                               \
-    "cmp r4, r9\n ble 4f\n mov r4, r9\n"                                                                   \
+    DW_CLAMP("13:\n movs r5, #" #lane "\n bl 9f\n b 4f\n")         /* |acc| > 2^15: DW_WIDE */             \
     "4:\n"
 
 /*
@@ -146,8 +154,7 @@ int32_t tflm_dw_armv6m_slow(const dw_frame *f, int32_t lane, int32_t acc) {
     "lsrs r0, r2, #6\n muls r0, r3, r0\n adds r4, r4, r0\n"                                                \
     "mov r0, r11\n asrs r0, r0, #6\n adds r4, r4, r0\n"                                                    \
     "asrs r3, r3, #31\n lsls r3, r3, #9\n adds r4, r4, r3\n"       /* -2^9 (c's 2^31) when negative */   \
-    "subs r0, r6, #6\n asrs r4, r4, r0\n add r4, r12\n"                                                   \
-    "cmp r4, r8\n bge 1f\n mov r4, r8\n1:\n cmp r4, r9\n ble 2f\n mov r4, r9\n2:\n"                        \
+    "subs r0, r6, #6\n asrs r4, r4, r0\n add r4, r12\n" DW_CLAMP("")                                       \
     "pop {r0, r1, r2, r3, pc}\n"                                                                           \
     "8:\n movs r2, r3\n movs r1, r5\n bl tflm_dw_armv6m_slow\n movs r4, r0\n"                              \
     "pop {r0, r1, r2, r3}\n ldr r3, [r0, #104]\n mov r12, r3\n pop {pc}\n"   /* r12: call-clobbered */
@@ -331,11 +338,11 @@ __attribute__((noinline)) static bool dw_band_eval(const tflm_conv_data *d, cons
     int8_t odd_sink[4];
     dw_frame f;
     f.min = k->min;
-    f.max = k->max;
+    f.range = k->max - k->min;
     f.out_step = channels;
     f.out_pair_step = 2 * channels - 4;
     f.rows = d->filter_h;
-    f.zero_point = k->zero_point;
+    f.zero_above_min = k->zero_point - k->min;
     uint32_t zero_word = 0x01010101u * (uint8_t)(-k->input_offset);
     for (int32_t b = 0; b < d->batches; b++) {
         const int8_t *in_b = input + b * d->in_h * d->in_w * d->in_c;
