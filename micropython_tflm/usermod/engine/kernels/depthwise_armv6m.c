@@ -14,32 +14,48 @@
  * word holds the one input channel of the group in all four lanes, and the
  * same assembly runs.
  *
- * Assembly. Each call computes pairs of horizontally adjacent output pixels
- * along one output row: 2 pixels x 4 channels = 8 accumulators, in r6, r7 and
- * r8-r12, lr (a high register takes an add). Per tap: two input words, four
- * weights (sign-extended in a per-group frame, one load each) and eight
- * multiply-adds, the input lanes extracted with sxtb / shift pairs:
+ * Assembly. Each call computes, row after row of the band, pairs of
+ * horizontally adjacent output pixels: 2 pixels x 4 channels = 8
+ * accumulators, in r6, r7 and r8-r12, lr (a high register takes an add). Per
+ * tap: two input words, four weights (sign-extended in a per-group frame,
+ * one load each) and eight multiply-adds, the input lanes extracted with
+ * sxtb / shift pairs:
  *   6 loads (12 cycles) + 28 ALU = 40 cycles for 8 MACs = 5 cycles a MAC,
  * 4.8 with stride 1, where one word serves both pixels of adjacent columns.
  * That is the floor of this scheme: each MAC needs its mul and add, each
  * weight serves two pixels, each lane extraction one MAC, and 14 registers
- * hold 8 accumulators, 2 pointers and 4 operands. Per output then about 28
- * cycles of requantization (spill and reload of the accumulator, range
- * check, two 16 x 16 -> 32 multiplies as in depthwise_requantize.h, zero
- * point, clamp, store) and ~10 of pair, row and band overhead: a 3x3 layer
- * floors at about 43 + 28 + 10 = ~81 cycles an output, 9 cycles a MAC;
- * measured 10.9-14 on person_detect's layers, where the portable loops take
- * ~28. rp2040js's costs: 1 cycle an instruction, +1 a load or store, +1 a
- * taken branch.
+ * hold 8 accumulators, 2 pointers and 4 operands. (Two pixels of one channel
+ * in 16-bit lanes of a word, one multiply for two MACs, would take a band
+ * per channel and a split of the lanes every two taps: about 4.4 cycles a
+ * MAC with the weights loaded, not worth the registers it lacks.) Three
+ * filter rows are unrolled, other heights loop. Per output then ~22 cycles
+ * of requantization (range check, two 16 x 16 -> 32 multiplies as in
+ * depthwise_requantize.h, sign term, rounding, shift, zero point, a clamp of
+ * one unsigned comparison, store) and ~12 of reloading the spilled
+ * accumulator, the lane's constants and per pair work. Counted from the
+ * code, a stride-1 3x3 pair takes 653 cycles (377 of them the taps): 82 an
+ * output, 9.1 a MAC; with the band fill measured 9.7 on person_detect's
+ * large stride-1 layers, 11.6 at stride 2 (four input words an output to
+ * copy), 11.6 on 6 x 6 outputs and 21-24 on 3 x 3 ones (a third of the
+ * pairs' second pixels past the row, per-group frames), where the portable
+ * loops take ~28. rp2040js's costs: 1 cycle an instruction, +1 a load or
+ * store, +1 a taken branch.
+ *
+ * Odd widths: the last pixel of a row pairs with the one past it, whose
+ * outputs land on the next output row's first pixel, computed (again)
+ * later; where that is not so (a band narrower than the output, the
+ * output's last row) they go to a sink on the stack.
  *
  * Requantization: per channel m = mh * 2^16 + ml and the right shift e; the
  * assembly needs e >= 1 (for its sign term), which real layers meet (others
  * take the portable loops); e <= 16 keeps its rounding constant within
- * int32, and beyond that the fast range's outputs are all the zero point. Accumulators beyond 16 bits call tflm_dw_armv6m_slow
- * (exact for any accumulator).
+ * int32, and beyond that the fast range's outputs are all the zero point.
+ * Accumulators beyond 16 bits take subroutine 9 (three products below 2^19)
+ * or tflm_dw_armv6m_slow (exact for any accumulator).
  *
- * Stack: the band (1 KB) and the frame (368 bytes). Shared input with other
- * filters: depthwise_shared_armv6m.c.
+ * Stack: the band (1 KB), the frame (368 bytes) and the assembly's 120
+ * bytes (with subroutine 9's). Shared input with other filters:
+ * depthwise_shared_armv6m.c.
  */
 #include "depthwise_armv6m.h"
 
