@@ -79,13 +79,13 @@ typedef struct {
     int32_t min;           /*  80: activation minimum */
     int32_t range;         /*  84: activation maximum - minimum */
     int32_t out_step;      /*  88: bytes from the first pixel's output to the second's */
-    int32_t out_pair_step; /*  92: bytes from the first pixel's output of lane 4 to the next pair's of lane 0 */
+    int32_t out_pair_step; /*  92: bytes from the first pixel's output + 4 (past its lanes) to the next pair's */
     int32_t row_step;      /*  96: band bytes between filter rows */
     int32_t rows;          /* 100: filter rows */
     int32_t zero_above_min; /* 104: output zero point - activation minimum */
     const int32_t *multipliers; /* 108: the four channels' multipliers and shifts, for tflm_dw_armv6m_slow */
     const int8_t *shifts;       /* 112 */
-    int32_t pairs_per_row;      /* 116 */
+    int32_t pairs_per_row;      /* 116: pairs of each output row */
     int32_t band_row_skip;      /* 120: band bytes from the end of a row's pairs to the next row's first */
     int32_t out_row_skip;       /* 124: output bytes from the end of a row's pairs to the next row's first */
     int32_t weights[MAX_FILTER_H][3][4]; /* 128: [row][column][lane], sign-extended */
