@@ -22,23 +22,35 @@ static int32_t gemm_taps(const tflm_conv_data *d) {
     return d->filter_h * d->filter_w * d->filter_c;
 }
 
-enum { GEMM_POSITIONS = 4, GEMM_MAX_TAPS = 2048 };
+/* The taps rounded up to tflm_conv_gemm4_i8's fours; the extra ones have weights of 0. */
+static int32_t gemm_taps4(const tflm_conv_data *d) {
+    return (gemm_taps(d) + 3) & ~3;
+}
 
-/* The folded bias, then the packed windows: 8 bytes a tap. */
+enum { GEMM_POSITIONS = 4, GEMM_MAX_TAPS = 2048, GEMM_MAX_PADDED_FILTER = 2048 };
+
+/* Filter bytes copied with each row padded to gemm_taps4 (0: the filter is read in place). */
+static uint32_t gemm_padded_filter_bytes(const tflm_conv_data *d) {
+    return gemm_taps(d) % 4 != 0 ? (uint32_t)(d->out_c * gemm_taps4(d)) : 0u;
+}
+
+/* The folded bias, the padded filter, then the packed windows: 8 bytes a tap. */
 static uint32_t gemm_scratch_bytes(const tflm_conv_data *d) {
-    return tflm_conv_folded_bias_bytes(d) + 8u * (uint32_t)gemm_taps(d);
+    return tflm_conv_folded_bias_bytes(d) + gemm_padded_filter_bytes(d) + 8u * (uint32_t)gemm_taps4(d);
 }
 
 /*
- * What tflm_conv_gemm4_i8 needs: no groups, taps in fours, 4-byte aligned
- * filter rows and weights in [-127, 127] (TFLite's int8 weights are; a -128
- * could overflow a 16-bit lane). Model properties only, the same on every
- * board, as is the scratch asked for.
+ * What tflm_conv_gemm4_i8 needs: no groups, weights in [-127, 127]
+ * (TFLite's int8 weights are; a -128 could overflow a 16-bit lane), and
+ * 4-byte aligned rows of taps in fours: the filter's own, or a copy padded
+ * with zeros when it is small (first layers of 3 input channels, k = 27).
+ * Model properties only, the same on every board, as is the scratch asked for.
  */
 static bool gemm_fits(const tflm_interpreter *it, const tflm_tensor *filter, const tflm_conv_data *d) {
     int32_t taps = gemm_taps(d);
     const int8_t *w = tflm_data(it, filter);
-    if (d->filter_c != d->in_c || taps % 4 != 0 || taps > GEMM_MAX_TAPS || (uintptr_t)w % 4 != 0) {
+    if (d->filter_c != d->in_c || taps > GEMM_MAX_TAPS || gemm_padded_filter_bytes(d) > GEMM_MAX_PADDED_FILTER ||
+        (taps % 4 == 0 && (uintptr_t)w % 4 != 0)) {
         return false;
     }
     uint32_t count = tflm_elements(it, filter);
@@ -176,18 +188,49 @@ static void gemm_pack_run(void *x, int32_t taps, int32_t j, int32_t i, const int
 /*
  * The window of output position (oy, ox) as position j of x (see
  * gemm_pack_run), the taps in the padding as the input zero point (adding
- * input_offset makes them 0, as TFLite's skipped taps).
+ * input_offset makes them 0, as TFLite's skipped taps). Without dilation a
+ * window row's columns inside the input are one run.
  */
 static void gemm_pack_window(const tflm_conv_data *d, const int8_t *in_b, int32_t oy, int32_t ox, void *x, int32_t j) {
     tflm_conv_window win;
     tflm_conv_window_at(d, oy, ox, &win);
-    int32_t run = d->in_c, taps = gemm_taps(d);
-    for (int32_t fy = 0, i = 0; fy < d->filter_h; fy++) {
-        for (int32_t fx = 0; fx < d->filter_w; fx++, i += run) {
-            bool inside = fy >= win.fy0 && fy < win.fy1 && fx >= win.fx0 && fx < win.fx1;
-            gemm_pack_run(x, taps, j, i, inside ? in_b + tflm_conv_input_at(d, &win, fy, fx) : NULL, -d->input_offset, run);
+    int32_t c = d->in_c, row = d->filter_w * c, taps = gemm_taps4(d), fill = -d->input_offset;
+    int32_t inside = (win.fx1 - win.fx0) * c, before = win.fx0 * c, after = row - before - inside;
+    for (int32_t fy = 0, i = 0; fy < d->filter_h; fy++, i += row) {
+        if (fy < win.fy0 || fy >= win.fy1 || inside <= 0) {
+            gemm_pack_run(x, taps, j, i, NULL, fill, row);
+            continue;
         }
+        gemm_pack_run(x, taps, j, i, NULL, fill, before);
+        if (d->dilation_w == 1) {
+            gemm_pack_run(x, taps, j, i + before, in_b + tflm_conv_input_at(d, &win, fy, win.fx0), fill, inside);
+        } else {
+            for (int32_t fx = win.fx0; fx < win.fx1; fx++) {
+                gemm_pack_run(x, taps, j, i + fx * c, in_b + tflm_conv_input_at(d, &win, fy, fx), fill, c);
+            }
+        }
+        gemm_pack_run(x, taps, j, i + before + inside, NULL, fill, after);
     }
+}
+
+/*
+ * The filter for tflm_conv_gemm4_i8: the model's, or its copy at padded
+ * with zero weights to gemm_taps4 a row (gemm_padded_filter_bytes). The
+ * packed windows' extra taps are zeroed once, so that a product with them is 0.
+ */
+static const int8_t *gemm_filter(const tflm_conv_data *d, const int8_t *filter, int8_t *padded, void *x) {
+    int32_t taps = gemm_taps(d), taps4 = gemm_taps4(d);
+    if (taps == taps4) {
+        return filter;
+    }
+    for (int32_t o = 0; o < d->out_c; o++) {
+        memcpy(padded + o * taps4, filter + o * taps, (size_t)taps);
+        memset(padded + o * taps4 + taps, 0, (size_t)(taps4 - taps));
+    }
+    for (int32_t j = 0; j < GEMM_POSITIONS; j++) {
+        gemm_pack_run(x, taps4, j, taps, NULL, 0, taps4 - taps);
+    }
+    return padded;
 }
 
 /*
@@ -202,8 +245,10 @@ static void conv_eval_int8_gemm(const tflm_interpreter *it, const tflm_node *nod
     const int8_t *filter = tflm_data(it, tflm_node_input(it, node, 1));
     int8_t *out = tflm_data(it, tflm_node_output(it, node, 0));
     const tflm_conv_int8 k = tflm_conv_int8_params(it, node, &LAYOUT, d);
-    int32_t taps = gemm_taps(d), out_c = d->out_c, positions = d->out_h * d->out_w;
-    void *x = (uint8_t *)tflm_scratch(it, node) + tflm_conv_folded_bias_bytes(d);
+    int32_t taps = gemm_taps4(d), out_c = d->out_c, positions = d->out_h * d->out_w;
+    int8_t *padded = (int8_t *)tflm_scratch(it, node) + tflm_conv_folded_bias_bytes(d);
+    void *x = padded + gemm_padded_filter_bytes(d);
+    filter = gemm_filter(d, filter, padded, x);
     int32_t sums[GEMM_CHANNELS * GEMM_POSITIONS];
     tflm_conv_channel q = { .stride = out_c, .zero_point = k.zero_point, .min = k.min, .max = k.max };
     for (int32_t b = 0; b < d->batches; b++) {
