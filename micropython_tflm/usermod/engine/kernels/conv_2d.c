@@ -278,7 +278,7 @@ static void conv_eval_int8_gemm(const tflm_interpreter *it, const tflm_node *nod
                     q.multiplier = k.multiplier[c];
                     q.shift = k.shift[c];
 #if defined(__ARM_ARCH_6M__)
-                    if (q.shift < 0) {
+                    if (q.shift < 0 && q.shift >= -15 && q.multiplier >= (1 << 30)) {
                         tflm_conv_gemm_outputs_armv6m(&q, sums + GEMM_POSITIONS * o, count, out_p + c);
                         continue;
                     }

@@ -279,8 +279,9 @@ static inline void tflm_conv_gemm_outputs(const tflm_conv_channel *q, const int3
 }
 
 #if TFLM_CONV_GEMM && defined(__ARM_ARCH_6M__)
-/* The same for right shifts (shift < 0: scales below 1/2, as convolutions'
- * are) and count >= 1, in conv_gemm_armv6m.c. */
+/* The same for right shifts of 1 to 15 (scales from 2^-16 to 1/2, as
+ * convolutions' are), multipliers of at least 2^30 (tflm_quantize_multiplier's)
+ * and count >= 1, in conv_gemm_armv6m.c. */
 void tflm_conv_gemm_outputs_armv6m(const tflm_conv_channel *q, const int32_t *sums, int32_t count, int8_t *out);
 #endif
 

@@ -1,0 +1,188 @@
+/*
+ * The ARMv6-M CONV_2D assembly (kernels/conv_gemm_armv6m.c) against plain C,
+ * bare metal on QEMU's mps2-an385 (a Cortex-M3 runs the Cortex-M0+'s
+ * instructions): the requantization of tflm_conv_gemm_outputs_armv6m
+ * against tflm_requantize64 for seeded random accumulators (both sides of
+ * the 16-bit fast path's bounds, ties, the int32 extremes), multipliers
+ * (2^30 and 2^31 - 1 among them), every right shift from 1 to 15, zero
+ * points and activation ranges; and tflm_conv_gemm4_i8 against plain sums.
+ * Prints one line per failure over semihosting and exits with the number of
+ * failures. host_tests/test_conv_armv6m.py builds and runs it.
+ */
+#include <stdint.h>
+
+#include "cortexm/semihosting.h"
+#include "kernels/conv_common.h"
+
+#if !defined(__ARM_ARCH_6M__) || !TFLM_CONV_GEMM || !TFLM_CONV_LANES
+#error "build for ARMv6-M, e.g. -mcpu=cortex-m0plus"
+#endif
+
+static void print(const char *s) {
+    semihosting_write0(s);
+}
+
+static void print_int(int32_t v) {
+    char text[12], *p = text + sizeof text;
+    uint32_t u = v < 0 ? 0u - (uint32_t)v : (uint32_t)v;
+    *--p = 0;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) {
+        *--p = '-';
+    }
+    print(p);
+}
+
+static uint32_t rng_state; /* seeded by main */
+
+static uint32_t rng(void) {
+    /* xorshift32 */
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 17;
+    rng_state ^= rng_state << 5;
+    return rng_state;
+}
+
+static int failures;
+
+static void fail(const char *what, int32_t a, int32_t b, int32_t got, int32_t want) {
+    if (failures++ < 20) {
+        print(what);
+        print(": ");
+        print_int(a);
+        print(" ");
+        print_int(b);
+        print(" got ");
+        print_int(got);
+        print(" want ");
+        print_int(want);
+        print("\n");
+    }
+}
+
+/* Accumulators around the fast path's bounds (+-2^15), near 0 (ties for small shifts), anywhere, and extreme. */
+static int32_t random_acc(void) {
+    uint32_t r = rng();
+    switch (r & 7) {
+    case 0: return (int32_t)((r >> 8) & 63) - 32 + ((r & 8) ? 32768 : -32768);
+    case 1: return (int32_t)((r >> 8) & 15) - 8;
+    case 2: return ((int32_t)r >> ((r >> 28) & 15)) & ~(int32_t)((1u << ((r >> 4) & 7)) - 1u);
+    case 3: return (r & 8) ? INT32_MIN + (int32_t)((r >> 8) & 7) : INT32_MAX - (int32_t)((r >> 8) & 7);
+    case 4: return (int32_t)r;
+    default: return ((int32_t)(r >> 12) - (1 << 19)) >> ((r >> 4) & 3);
+    }
+}
+
+static int32_t random_multiplier(void) {
+    uint32_t r = rng();
+    switch (r & 7) {
+    case 0: return 1 << 30;
+    case 1: return INT32_MAX;
+    default: return (int32_t)((1u << 30) | (rng() >> 2));
+    }
+}
+
+static void test_requantize(void) {
+    for (int32_t round = 0; round < 20000; round++) {
+        int32_t sums[4];
+        int8_t out[4 * 5];
+        tflm_conv_channel q;
+        uint32_t r = rng();
+        int32_t count = 1 + (int32_t)(r & 3);
+        q.stride = 1 + (int32_t)((r >> 2) % 5);
+        q.shift = -1 - (int32_t)((r >> 5) % 15);
+        q.multiplier = random_multiplier();
+        q.start = (r & 0x100) ? random_acc() : 0;
+        q.zero_point = (int32_t)((r >> 9) & 255) - 128;
+        int32_t a = (int32_t)((r >> 17) & 255) - 128, b = (int32_t)((r >> 25) & 127) * 2 - 128;
+        q.min = (r & 0x10000) ? -128 : (a < b ? a : b);
+        q.max = (r & 0x10000) ? 127 : (a < b ? b : a);
+        for (int32_t j = 0; j < count; j++) {
+            sums[j] = (int32_t)((uint32_t)random_acc() - (uint32_t)q.start); /* start + sums[j] is the accumulator */
+        }
+        tflm_conv_gemm_outputs_armv6m(&q, sums, count, out);
+        for (int32_t j = 0; j < count; j++) {
+            int32_t x = (int32_t)((uint32_t)q.start + (uint32_t)sums[j]);
+            int32_t want = tflm_clamp(tflm_requantize64(x, q.multiplier, q.shift) + q.zero_point, q.min, q.max);
+            if (out[j * q.stride] != want) {
+                fail("requantize x, shift", x, q.shift, out[j * q.stride], want);
+            }
+        }
+    }
+}
+
+#define MAX_TAPS 40
+#define MAX_CHANNELS 5
+
+static void test_gemm4(void) {
+    static uint32_t x[2 * MAX_TAPS];
+    static int8_t w[MAX_CHANNELS * MAX_TAPS] __attribute__((aligned(4)));
+    int16_t v[4][MAX_TAPS];
+    int32_t sums[4 * MAX_CHANNELS];
+    for (int32_t round = 0; round < 200; round++) {
+        uint32_t r = rng();
+        int32_t k = 4 * (1 + (int32_t)(r % (MAX_TAPS / 4))), n = 1 + (int32_t)((r >> 8) % MAX_CHANNELS);
+        for (int32_t i = 0; i < k; i++) {
+            for (int32_t j = 0; j < 4; j++) {
+                uint32_t s = rng();
+                v[j][i] = (s & 3) == 0 ? -128 : (s & 3) == 1 ? 127 : (int8_t)(s >> 8);
+            }
+            /* the packed form: position 0 + position 1 * 2^16 as integers (conv_common.h) */
+            x[2 * i] = (uint32_t)v[0][i] + ((uint32_t)v[1][i] << 16);
+            x[2 * i + 1] = (uint32_t)v[2][i] + ((uint32_t)v[3][i] << 16);
+        }
+        for (int32_t i = 0; i < n * k; i++) {
+            uint32_t s = rng();
+            w[i] = (s & 3) == 0 ? -127 : (s & 3) == 1 ? 127 : (int8_t)(s >> 8);
+            if (w[i] == INT8_MIN) {
+                w[i] = 0;
+            }
+        }
+        tflm_conv_gemm4_i8(x, w, k, n, sums);
+        for (int32_t o = 0; o < n; o++) {
+            for (int32_t j = 0; j < 4; j++) {
+                int32_t want = 0;
+                for (int32_t i = 0; i < k; i++) {
+                    want += v[j][i] * w[o * k + i];
+                }
+                if (sums[4 * o + j] != want) {
+                    fail("gemm4 k, lane", k, j, sums[4 * o + j], want);
+                }
+            }
+        }
+    }
+}
+
+int main(void) {
+    rng_state = 12345;
+    test_requantize();
+    test_gemm4();
+    print("conv_armv6m: ");
+    print_int(failures);
+    print(" failures\n");
+    return failures;
+}
+
+/* Bare-metal entry: no .data to copy (nothing initialized is written), .bss zeroed. */
+extern uint32_t _estack, _sbss, _ebss;
+
+__attribute__((noreturn)) void Reset_Handler(void) {
+    for (uint32_t *p = &_sbss; p < &_ebss; p++) {
+        *p = 0;
+    }
+    semihosting_exit(main());
+}
+
+/* A fault ends the run with status 255 instead of hanging the emulator. */
+static void fault(void) {
+    print("conv_armv6m: fault\n");
+    semihosting_exit(255);
+}
+
+__attribute__((section(".isr_vector"), used))
+const void *const vectors[16] = {
+    &_estack, Reset_Handler, fault, fault, fault, fault, fault, 0, 0, 0, 0, fault, fault, 0, fault, fault,
+};
