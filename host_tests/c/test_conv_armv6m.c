@@ -4,8 +4,9 @@
  * instructions): the requantization of tflm_conv_gemm_outputs_armv6m
  * against tflm_requantize64 for seeded random accumulators (both sides of
  * the 16-bit fast path's bounds, ties, the int32 extremes), multipliers
- * (2^30 and 2^31 - 1 among them), every right shift from 1 to 15, zero
- * points and activation ranges; and tflm_conv_gemm4_i8 against plain sums.
+ * (2^30 and 2^31 - 1 among them), every right shift from 1 to 16, zero
+ * points and activation ranges, and channels it leaves to C left alone;
+ * and tflm_conv_gemm4_i8 against plain sums.
  * Prints one line per failure over semihosting and exits with the number of
  * failures. host_tests/test_conv_armv6m.py builds and runs it.
  */
@@ -85,37 +86,58 @@ static int32_t random_multiplier(void) {
     }
 }
 
+#define MAX_CHANNELS 5
+
+/* Shifts from -1 to -16 mostly, sometimes ones the assembly leaves to C (0, -17, -31). */
+static int32_t random_shift(void) {
+    uint32_t r = rng();
+    switch (r & 15) {
+    case 0: return 0;
+    case 1: return -17 - (int32_t)((r >> 4) % 15);
+    default: return -1 - (int32_t)((r >> 4) % 16);
+    }
+}
+
 static void test_requantize(void) {
-    for (int32_t round = 0; round < 20000; round++) {
-        int32_t sums[4];
-        int8_t out[4 * 5];
-        tflm_conv_channel q;
+    enum { SENTINEL = 0x55 };
+    for (int32_t round = 0; round < 5000; round++) {
+        int32_t sums[4 * MAX_CHANNELS], start[MAX_CHANNELS], multiplier[MAX_CHANNELS];
+        int8_t shift[MAX_CHANNELS], out[4 * 5 * MAX_CHANNELS];
         uint32_t r = rng();
-        int32_t count = 1 + (int32_t)(r & 3);
-        q.stride = 1 + (int32_t)((r >> 2) % 5);
-        q.shift = -1 - (int32_t)((r >> 5) % 15);
-        q.multiplier = random_multiplier();
-        q.start = (r & 0x100) ? random_acc() : 0;
-        q.zero_point = (int32_t)((r >> 9) & 255) - 128;
-        int32_t a = (int32_t)((r >> 17) & 255) - 128, b = (int32_t)((r >> 25) & 127) * 2 - 128;
-        q.min = (r & 0x10000) ? -128 : (a < b ? a : b);
-        q.max = (r & 0x10000) ? 127 : (a < b ? b : a);
-        for (int32_t j = 0; j < count; j++) {
-            sums[j] = (int32_t)((uint32_t)random_acc() - (uint32_t)q.start); /* start + sums[j] is the accumulator */
+        int32_t n = 1 + (int32_t)((r >> 28) % MAX_CHANNELS), a = (int32_t)((r >> 17) & 255) - 128;
+        int32_t b = (int32_t)((r >> 25) & 7) * 32 - 128;
+        tflm_conv_outputs q = {
+            .start = start, .multiplier = multiplier, .shift = shift, .count = 1 + (int32_t)(r & 3),
+            .stride = n + (int32_t)((r >> 2) % 5), .zero_point = (int32_t)((r >> 9) & 255) - 128,
+            .min = (r & 0x10000) ? -128 : (a < b ? a : b), .max = (r & 0x10000) ? 127 : (a < b ? b : a),
+        };
+        for (int32_t c = 0; c < n; c++) {
+            start[c] = (rng() & 1) ? random_acc() : 0;
+            multiplier[c] = (rng() & 31) ? random_multiplier() : (int32_t)(rng() >> 3); /* some below 2^30 */
+            shift[c] = (int8_t)random_shift();
+            for (int32_t j = 0; j < 4; j++) {
+                sums[4 * c + j] = (int32_t)((uint32_t)random_acc() - (uint32_t)start[c]); /* the accumulator is their sum */
+            }
         }
-        tflm_conv_gemm_outputs_armv6m(&q, sums, count, out);
-        for (int32_t j = 0; j < count; j++) {
-            int32_t x = (int32_t)((uint32_t)q.start + (uint32_t)sums[j]);
-            int32_t want = tflm_clamp(tflm_requantize64(x, q.multiplier, q.shift) + q.zero_point, q.min, q.max);
-            if (out[j * q.stride] != want) {
-                fail("requantize x, shift", x, q.shift, out[j * q.stride], want);
+        for (uint32_t i = 0; i < sizeof out; i++) {
+            out[i] = SENTINEL;
+        }
+        tflm_conv_gemm_outputs_armv6m(&q, sums, n, out);
+        for (int32_t c = 0; c < n; c++) {
+            bool fits = tflm_conv_gemm_outputs_armv6m_fits(multiplier[c], shift[c]);
+            for (int32_t j = 0; j < q.count; j++) {
+                int32_t x = (int32_t)((uint32_t)start[c] + (uint32_t)sums[4 * c + j]);
+                int32_t want = fits ? tflm_clamp(tflm_requantize64(x, multiplier[c], shift[c]) + q.zero_point, q.min,
+                    q.max) : SENTINEL;
+                if (out[c + j * q.stride] != want) {
+                    fail("requantize x, shift", x, shift[c], out[c + j * q.stride], want);
+                }
             }
         }
     }
 }
 
 #define MAX_TAPS 40
-#define MAX_CHANNELS 5
 
 static void test_gemm4(void) {
     static uint32_t x[2 * MAX_TAPS];

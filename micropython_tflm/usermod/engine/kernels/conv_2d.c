@@ -234,6 +234,40 @@ static const int8_t *gemm_filter(const tflm_conv_data *d, const int8_t *filter, 
 }
 
 /*
+ * Output channels [c0, c0 + n) of `count` positions, `stride` bytes apart
+ * from out + c, requantized from tflm_conv_gemm4_i8's sums. On ARMv6-M the
+ * assembly does the channels it fits (every one when armv6m_all), C the others.
+ */
+static void gemm_outputs(const tflm_conv_int8 *k, int32_t c0, int32_t n, int32_t count, int32_t stride,
+    const int32_t *sums, int8_t *out, bool armv6m_all) {
+#if defined(__ARM_ARCH_6M__)
+    const tflm_conv_outputs block = {
+        .start = k->folded + c0, .multiplier = k->multiplier + c0, .shift = k->shift + c0, .count = count,
+        .stride = stride, .zero_point = k->zero_point, .min = k->min, .max = k->max,
+    };
+    tflm_conv_gemm_outputs_armv6m(&block, sums, n, out + c0);
+    if (armv6m_all) {
+        return;
+    }
+#else
+    (void)armv6m_all;
+#endif
+    tflm_conv_channel q = { .stride = stride, .zero_point = k->zero_point, .min = k->min, .max = k->max };
+    for (int32_t o = 0; o < n; o++) {
+        int32_t c = c0 + o;
+        q.start = k->folded[c];
+        q.multiplier = k->multiplier[c];
+        q.shift = k->shift[c];
+#if defined(__ARM_ARCH_6M__)
+        if (tflm_conv_gemm_outputs_armv6m_fits(q.multiplier, q.shift)) {
+            continue;
+        }
+#endif
+        tflm_conv_gemm_outputs(&q, sums + GEMM_POSITIONS * o, count, out + c);
+    }
+}
+
+/*
  * Four output positions at a time (a last block of fewer repeats its last
  * position in the missing lanes, unstored): their windows packed once, then
  * every output channel's filter against them, GEMM_CHANNELS channels a call.
@@ -250,7 +284,14 @@ static void conv_eval_int8_gemm(const tflm_interpreter *it, const tflm_node *nod
     void *x = padded + gemm_padded_filter_bytes(d);
     filter = gemm_filter(d, filter, padded, x);
     int32_t sums[GEMM_CHANNELS * GEMM_POSITIONS];
-    tflm_conv_channel q = { .stride = out_c, .zero_point = k.zero_point, .min = k.min, .max = k.max };
+#if defined(__ARM_ARCH_6M__)
+    bool armv6m_all = true;
+    for (int32_t c = 0; c < out_c; c++) {
+        armv6m_all = armv6m_all && tflm_conv_gemm_outputs_armv6m_fits(k.multiplier[c], k.shift[c]);
+    }
+#else
+    bool armv6m_all = false;
+#endif
     for (int32_t b = 0; b < d->batches; b++) {
         const int8_t *in_b = input + b * d->in_h * d->in_w * d->in_c;
         int32_t oy = 0, ox = 0; /* position p's */
@@ -272,19 +313,7 @@ static void conv_eval_int8_gemm(const tflm_interpreter *it, const tflm_node *nod
             for (int32_t c0 = 0; c0 < out_c; c0 += GEMM_CHANNELS) {
                 int32_t n = out_c - c0 < GEMM_CHANNELS ? out_c - c0 : GEMM_CHANNELS;
                 tflm_conv_gemm4_i8(x, filter + c0 * taps, taps, n, sums);
-                for (int32_t o = 0; o < n; o++) {
-                    int32_t c = c0 + o;
-                    q.start = k.folded[c];
-                    q.multiplier = k.multiplier[c];
-                    q.shift = k.shift[c];
-#if defined(__ARM_ARCH_6M__)
-                    if (q.shift < 0 && q.shift >= -15 && q.multiplier >= (1 << 30)) {
-                        tflm_conv_gemm_outputs_armv6m(&q, sums + GEMM_POSITIONS * o, count, out_p + c);
-                        continue;
-                    }
-#endif
-                    tflm_conv_gemm_outputs(&q, sums + GEMM_POSITIONS * o, count, out_p + c);
-                }
+                gemm_outputs(&k, c0, n, count, out_c, sums, out_p, armv6m_all);
             }
         }
     }

@@ -279,10 +279,26 @@ static inline void tflm_conv_gemm_outputs(const tflm_conv_channel *q, const int3
 }
 
 #if TFLM_CONV_GEMM && defined(__ARM_ARCH_6M__)
-/* The same for right shifts of 1 to 15 (scales from 2^-16 to 1/2, as
- * convolutions' are), multipliers of at least 2^30 (tflm_quantize_multiplier's)
- * and count >= 1, in conv_gemm_armv6m.c. */
-void tflm_conv_gemm_outputs_armv6m(const tflm_conv_channel *q, const int32_t *sums, int32_t count, int8_t *out);
+/* The outputs of n output channels of one tflm_conv_gemm4_i8 block. */
+typedef struct {
+    const int32_t *start;      /* per channel, from the block's first */
+    const int32_t *multiplier;
+    const int8_t *shift;
+    int32_t count;             /* positions, 1 to 4 */
+    int32_t stride;            /* between the positions' outputs, in bytes */
+    int32_t zero_point, min, max;
+} tflm_conv_outputs;
+
+/* The channels tflm_conv_gemm_outputs_armv6m requantizes: right shifts of 1 to
+ * 16 (scales from 2^-17 to 1/2, as convolutions' are) and multipliers of at
+ * least 2^30 (tflm_quantize_multiplier's); it leaves the others' outputs alone. */
+static inline bool tflm_conv_gemm_outputs_armv6m_fits(int32_t multiplier, int32_t shift) {
+    return multiplier >= (1 << 30) && shift < 0 && shift >= -16;
+}
+
+/* out[c + j * stride] = the requantized start[c] + sums[4 * c + j] for c < n and j < count,
+ * for the channels that fit; in conv_gemm_armv6m.c. */
+void tflm_conv_gemm_outputs_armv6m(const tflm_conv_outputs *q, const int32_t *sums, int32_t n, int8_t *out);
 #endif
 
 /* TRANSPOSE_CONV's names for them */

@@ -83,24 +83,25 @@ __asm__(
         ".text\n");
 
 /*
- * tflm_conv_gemm_outputs for right shifts of 1 to 15 (conv_common.h), as
- * tflm_requantize64's one floor: with e = -shift, p = x * m and
- * c = 2^(e-1) - [p + 2^30 < 0],
+ * tflm_conv_gemm_outputs_armv6m (conv_common.h): tflm_requantize64's one
+ * floor, with e = -shift, p = x * m and c = 2^(e-1) - [p + 2^30 < 0],
  *   out = floor((p + 2^30 + c * 2^31) / 2^(31 + e)).
  * As 2^(31 + e) is a multiple of 2^16 and 2^30 + c * 2^31 of 2^16, p may be
  * floored to 2^16 first: out = floor(S / 2^(15 + e)) with
  *   S = floor(p / 2^16) + 2^14 + 2^(14 + e) - 2^15 * [p + 2^30 < 0].
  * When x fits 16 bits (the common case), m = mh * 2^16 + ml (mh < 2^15,
  * ml < 2^16) gives floor(p / 2^16) = x * mh + floor(x * ml / 2^16) in two
- * MULS, |S| < 2^31, and p + 2^30 < 0 is x < 0: m >= 2^30, and the one
- * exception, x = -1 with m = 2^30, gives 0 either way. Other x take the
- * full 32 x 32-bit product in four MULS with the carries in ADCS, then
+ * MULS, |S| < 2^31 for e <= 16, and p + 2^30 < 0 is x < 0: m >= 2^30, and
+ * the one exception, x = -1 with m = 2^30, gives 0 either way. Other x take
+ * the full 32 x 32-bit product in four MULS with the carries in ADCS, then
  * RoundingDivideByPOT as (((t - [t < 0]) >> (e - 1)) + 1) >> 1, which no
- * int32 t overflows (tflm_requantize32's arithmetic). About 36 cycles an
- * output on the fast path, 60 on the other.
- * Arguments: r0 q (tflm_conv_channel), r1 sums, r2 count, r3 out.
- * Registers: r5 mh, r6 ml, r7 15 + e, r8 start, r9 2^14 + 2^(14 + e),
- * r10 zero point, r11 min, r12 max, lr end of sums, [sp] stride.
+ * int32 t overflows (tflm_requantize32's arithmetic). About 25 cycles an
+ * output on the first path, 60 on the other, and 40 a channel.
+ * Arguments: r0 q (tflm_conv_outputs), r1 sums, r2 n, r3 out.
+ * Registers per channel: r5 mh, r6 ml, r7 15 + e, r8 start,
+ * r9 2^14 + 2^(14 + e), lr end of its sums; r10 zero point, r11 min, r12 max.
+ * Stack: [sp] stride, [sp, #4] 4 * count, [sp, #8] the channel's output,
+ * [sp, #12] channel, [sp, #16] n, [sp, #20] q.
  */
 __asm__(
         ".syntax unified\n"
@@ -114,18 +115,30 @@ __asm__(
         "push {r4-r7, lr}\n"
         "mov r4, r8\n mov r5, r9\n mov r6, r10\n mov r7, r11\n"
         "push {r4-r7}\n"
-        "lsls r2, r2, #2\n adds r2, r1, r2\n mov lr, r2\n" /* end of sums */
-        "movs r2, r0\n movs r0, r1\n movs r1, r3\n"
-        "ldm r2!, {r3, r4, r6, r7}\n" /* start, multiplier, shift, stride */
-        "push {r7}\n"
-        "mov r8, r3\n"
-        "movs r7, #15\n subs r7, r7, r6\n" /* 15 + e */
-        "movs r3, #1\n lsls r3, r3, #14\n"
-        "movs r6, r7\n subs r6, #15\n movs r5, r3\n lsls r5, r5, r6\n" /* e */
+        "movs r4, r0\n"
+        "push {r2, r4}\n"     /* n, q */
+        "movs r4, #0\n"
+        "push {r3, r4}\n"     /* out, channel 0 */
+        "ldr r4, [r0, #16]\n" /* stride */
+        "ldr r5, [r0, #12]\n lsls r5, r5, #2\n" /* 4 * count */
+        "push {r4, r5}\n"
+        "adds r0, r0, #20\n ldm r0!, {r2, r3, r4}\n" /* zero point, min, max */
+        "mov r10, r2\n mov r11, r3\n mov r12, r4\n"
+        "movs r0, r1\n"
+        "10:\n" /* each channel */
+        "ldr r2, [sp, #20]\n ldr r3, [sp, #12]\n"
+        "ldr r4, [r2, #8]\n ldrsb r6, [r4, r3]\n" /* shift */
+        "lsls r3, r3, #2\n"
+        "ldr r4, [r2, #0]\n ldr r4, [r4, r3]\n mov r8, r4\n" /* start */
+        "ldr r4, [r2, #4]\n ldr r4, [r4, r3]\n" /* m */
+        "lsrs r5, r4, #30\n beq 12f\n"       /* m < 2^30: not here */
+        "movs r5, r6\n adds r5, #16\n bmi 12f\n cmp r6, #0\n bge 12f\n" /* shift outside [-16, -1] */
+        "movs r7, #15\n subs r7, r7, r6\n"  /* 15 + e */
+        "negs r6, r6\n movs r3, #1\n lsls r3, r3, #14\n movs r5, r3\n lsls r5, r5, r6\n"
         "adds r5, r5, r3\n mov r9, r5\n"    /* 2^14 + 2^(14 + e) */
         "lsrs r5, r4, #16\n uxth r6, r4\n"  /* mh, ml */
-        "ldm r2, {r2, r3, r4}\n"            /* zero point, min, max */
-        "mov r10, r2\n mov r11, r3\n mov r12, r4\n"
+        "ldr r3, [sp, #4]\n adds r3, r0, r3\n mov lr, r3\n"
+        "ldr r1, [sp, #8]\n"
         "1:\n"
         "ldm r0!, {r2}\n"
         "add r2, r8\n"                       /* x */
@@ -143,10 +156,18 @@ __asm__(
         "ldr r4, [sp]\n add r1, r4\n"
         "cmp r0, lr\n"
         "bne 1b\n"
-        "add sp, #4\n"
+        "ldr r3, [sp, #4]\n subs r0, r0, r3\n"
+        "11:\n" /* next channel */
+        "adds r0, #16\n"
+        "ldr r3, [sp, #8]\n adds r3, #1\n str r3, [sp, #8]\n"
+        "ldr r3, [sp, #12]\n adds r3, #1\n str r3, [sp, #12]\n"
+        "ldr r2, [sp, #16]\n cmp r3, r2\n blt 10b\n"
+        "add sp, #24\n"
         "pop {r4-r7}\n"
         "mov r8, r4\n mov r9, r5\n mov r10, r6\n mov r11, r7\n"
         "pop {r4-r7, pc}\n"
+        "12:\n" /* a channel left to tflm_conv_gemm_outputs */
+        "b 11b\n"
         "5:\n" /* x beyond 16 bits: the full product */
         "push {r5, r6, r7}\n"
         "uxth r3, r2\n asrs r2, r2, #16\n"  /* xl, xh */
