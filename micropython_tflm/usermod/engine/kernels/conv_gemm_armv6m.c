@@ -7,27 +7,33 @@
  * cycles of a Cortex-M0+ (loads 2, LDM 1 + words, taken branch 2, else 1):
  * one LDM of four weights (2), two LDMs of four packed words (10), weights
  * out of their word (6), 8 MULS, 4 ADDS joining two taps per lane, 4 lane
- * splits into the 32-bit sums in r8-r11 (20: SXTH, SUBS, ASRS, two ADDs)
- * and the loop (3): 53 cycles, 3.3 per MAC, plus about 30 per channel and
- * call (sums zeroed and stored, counters on the stack). The splits are the
- * price of 16-bit lanes; without lanes a MAC needs its own MULS and ADD and
- * every operand reused later a MOV, about 4 cycles with loads.
+ * splits into the 32-bit sums in r8-r11 (16: ADD, ADD, ASRS, ADD, see
+ * SPLIT_LANES) and the loop (3): 49 cycles, 3.1 per MAC, plus about 40 per
+ * channel and call (sums zeroed, corrected and stored, counters on the
+ * stack). The splits are the price of 16-bit lanes; without lanes a MAC
+ * needs its own MULS and ADD and every operand reused later a MOV, about 4
+ * cycles with loads.
  *
- * A layer with k taps an output then costs about 3.3 + 70 / k cycles a MAC:
- * per output ~50 of requantization (below) and ~20 of calls and packing,
- * plus the folded bias (about 7 cycles a weight each invoke, which layers of
- * few positions feel). rp2040_emu measures 4.3 for k = 128, 5.0-5.1 for
- * k = 64, 6.4-6.7 for 32, 9.7 for 16, 17 for 8: 5 cycles a MAC is out of
- * reach of this scheme below about k = 64.
+ * A layer with k taps an output then costs about 3.1 + 40 / k cycles a MAC
+ * plus the packing of the windows and the folded bias (about 7 cycles a
+ * weight each invoke, which layers of few positions feel): rp2040_emu
+ * measures 3.9 for k = 128, 4.4-4.5 for k = 64, 5.4-5.8 for 32, 8.1 for 16,
+ * 14.2 for 8.
  */
 #include "conv_common.h"
 
 #if TFLM_CONV_GEMM && defined(__ARM_ARCH_6M__)
 
-/* One tap pair's lanes: r2 (positions 0, 1) into r8, r9 and r3 (positions 2, 3) into r10, r11. */
-#define SPLIT_LANES                                                                    \
-    "sxth r7, r2\n subs r2, r2, r7\n asrs r2, r2, #16\n add r8, r7\n add r9, r2\n"     \
-    "sxth r7, r3\n subs r3, r3, r7\n asrs r3, r3, #16\n add r10, r7\n add r11, r3\n"
+/*
+ * One tap pair's lanes, r2 (positions 0, 1) into r8, r9 and r3 (positions 2,
+ * 3) into r10, r11. With lr = 2^15 added, a word a + b * 2^16 (|a|, |b| < 2^15)
+ * has a low lane a + 2^15 in [0, 2^16): its arithmetic shift by 16 is b
+ * exactly, summed in r9 (r11), and the whole word is summed in r8 (r10),
+ * which the channel's end turns into the sum of a (r8 - r9 * 2^16 - pairs * 2^15).
+ */
+#define SPLIT_LANES                                                           \
+    "add r2, lr\n add r8, r2\n asrs r2, r2, #16\n add r9, r2\n"                \
+    "add r3, lr\n add r10, r3\n asrs r3, r3, #16\n add r11, r3\n"
 
 /* Arguments: r0 x, r1 w, r2 k, r3 n, [sp] sums (AAPCS). A function of its own section, as gcc makes them. */
 __asm__(
@@ -43,6 +49,7 @@ __asm__(
         "mov r4, r8\n mov r5, r9\n mov r6, r10\n mov r7, r11\n"
         "push {r4-r7}\n"
         "push {r0, r2, r3}\n" /* [sp] x, [sp, #4] k, [sp, #8] channels left; sums at [sp, #48] */
+        "movs r4, #128\n lsls r4, r4, #8\n mov lr, r4\n" /* 2^15 */
         "1:\n"                /* each output channel */
         "ldr r0, [sp]\n"
         "ldr r2, [sp, #4]\n"
@@ -67,8 +74,10 @@ __asm__(
         SPLIT_LANES
         "cmp r1, r12\n"
         "bne 2b\n"
+        "ldr r7, [sp, #4]\n lsls r7, r7, #14\n" /* k / 2 pairs * 2^15 */
+        "mov r4, r9\n mov r3, r8\n lsls r5, r4, #16\n subs r3, r3, r5\n subs r3, r3, r7\n"
+        "mov r6, r11\n mov r5, r10\n lsls r2, r6, #16\n subs r5, r5, r2\n subs r5, r5, r7\n"
         "ldr r2, [sp, #48]\n"
-        "mov r3, r8\n mov r4, r9\n mov r5, r10\n mov r6, r11\n"
         "stm r2!, {r3, r4, r5, r6}\n"
         "str r2, [sp, #48]\n"
         "ldr r3, [sp, #8]\n"

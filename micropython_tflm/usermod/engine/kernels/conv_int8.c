@@ -44,7 +44,7 @@ void tflm_conv_grid_dot4_i8(const tflm_conv_grid *g, const int8_t *x, int32_t x_
 
 #if TFLM_CONV_GEMM && !defined(__ARM_ARCH_6M__) && !defined(TFLM_ARMV7EM_DSP)
 #if TFLM_CONV_LANES
-/* Two taps' products per lane, then the lanes into 32-bit sums, as conv_gemm_armv6m.c does. */
+/* Two taps' products per lane, then the lanes into 32-bit sums (conv_gemm_armv6m.c gets the same sums another way). */
 static void add_lanes(uint32_t a, int32_t *lo, int32_t *hi) {
     int32_t low = (int16_t)(a & 0xFFFFu);
     *lo += low;
