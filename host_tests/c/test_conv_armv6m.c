@@ -6,7 +6,7 @@
  * the 16-bit fast path's bounds, ties, the int32 extremes), multipliers
  * (2^30 and 2^31 - 1 among them), every right shift from 1 to 16, zero
  * points and activation ranges, and channels it leaves to C left alone;
- * and tflm_conv_gemm4_i8 against plain sums.
+ * tflm_conv_gemm4_i8 and tflm_sum_i8 against plain sums.
  * Prints one line per failure over semihosting and exits with the number of
  * failures. host_tests/test_conv_armv6m.py builds and runs it.
  */
@@ -178,10 +178,29 @@ static void test_gemm4(void) {
     }
 }
 
+/* tflm_sum_i8 (dot_i8.h, the folded bias's filter sums) at every alignment, past its 128-word lanes. */
+static void test_sum(void) {
+    static int8_t w[3 + 1100] __attribute__((aligned(4)));
+    for (int32_t round = 0; round < 200; round++) {
+        uint32_t r = rng();
+        int32_t n = (int32_t)((r >> 8) % 1100), at = (int32_t)(r & 3), want = 0;
+        int8_t extreme = (r & 0x10) ? -128 : 127;
+        for (int32_t i = 0; i < n; i++) {
+            w[at + i] = (r & 0x20) ? extreme : (int8_t)rng();
+            want += w[at + i];
+        }
+        int32_t got = tflm_sum_i8(w + at, n);
+        if (got != want) {
+            fail("sum n, at", n, at, got, want);
+        }
+    }
+}
+
 int main(void) {
     rng_state = 12345;
     test_requantize();
     test_gemm4();
+    test_sum();
     print("conv_armv6m: ");
     print_int(failures);
     print(" failures\n");
