@@ -17,8 +17,8 @@
  * A layer with k taps an output then costs about 3.1 + 40 / k cycles a MAC
  * plus the packing of the windows and the folded bias (about 7 cycles a
  * weight each invoke, which layers of few positions feel): rp2040_emu
- * measures 3.9 for k = 128, 4.4-4.5 for k = 64, 5.4-5.8 for 32, 8.1 for 16,
- * 14.2 for 8.
+ * measures 3.8 for k = 128, 4.3-4.6 for k = 64, 5.4-5.8 for 32, 8.0-8.1 for
+ * 16, 14.2 for 8.
  */
 #include "conv_common.h"
 
