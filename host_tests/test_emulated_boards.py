@@ -174,6 +174,43 @@ def test_ctrl_c_interrupts_long_invoke(board: EmulatedBoard, models_dir: Path, t
         assert session.exec("print(len(it.profile()))", timeout=10) == ("31\r\n", "")
 
 
+def test_invoke_deep_in_python_recursion_raises_instead_of_overflowing(board: EmulatedBoard, models_dir: Path,
+                                                                       tmp_path: Path):
+    """invoke called ever deeper in Python recursion: it works, then raises a MemoryError about the C stack
+    before Python's own recursion limit, never overflows the stack; the board works after."""
+    results, after = run_literal(board, tmp_path, """
+        import tflm
+        with open("hello_world_int8.tflite", "rb") as f:
+            it = tflm.Interpreter(f.read(), 4096)
+        def deep(n):
+            if n:
+                return deep(n - 1)
+            try:
+                it.invoke()
+                return "ok"
+            except MemoryError as e:
+                return str(e)
+        results, n = [], 0
+        while True:
+            try:
+                results.append(deep(n))
+            except RuntimeError as e:
+                results.append("RuntimeError: " + str(e))
+                break
+            n += 4
+        it.set_input(0, bytes([64]))
+        it.invoke()
+        print([results, it.get_output(0)[0]])
+    """, files=[models_dir / HELLO])
+    assert results[0] == "ok"
+    refused = [r for r in results if r.startswith("invoke needs 5120 bytes of C stack")]
+    assert refused, results
+    first_refused = results.index(refused[0])
+    assert all(r == "ok" for r in results[:first_refused])
+    assert results[-1] == "RuntimeError: maximum recursion depth exceeded"
+    assert after == reference_hello(models_dir, [64])[0]
+
+
 def test_hung_script_is_board_error_and_emulator_stopped(board: EmulatedBoard, tmp_path: Path, monkeypatch):
     started: list[Emulator] = []
     launch = type(board).launch
