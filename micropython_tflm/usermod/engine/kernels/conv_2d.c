@@ -214,6 +214,38 @@ static void gemm_pack_window(const tflm_conv_data *d, const int8_t *in_b, int32_
 }
 
 /*
+ * Pointwise layers (1x1 filter, stride 1: position p's window is input pixel
+ * p's channels, no padding): four pixels' n channels packed in one pass, src
+ * the first and the others `step` bytes apart. A word of two lanes built at
+ * once, no read-modify-write.
+ */
+static void gemm_pack_pixels(void *x, int32_t taps, const int8_t *src, int32_t step, int32_t n) {
+    const int8_t *s1 = src + step, *s2 = s1 + step, *s3 = s2 + step;
+#if TFLM_CONV_LANES
+    (void)taps;
+    uint32_t *v = (uint32_t *)x;
+    for (int32_t t = 0; t < n; t++, v += 2) {
+        v[0] = (uint32_t)(int32_t)src[t] + ((uint32_t)(int32_t)s1[t] << 16);
+        v[1] = (uint32_t)(int32_t)s2[t] + ((uint32_t)(int32_t)s3[t] << 16);
+    }
+#else
+    int16_t *v = (int16_t *)x;
+    for (int32_t t = 0; t < n; t++) {
+        v[t] = src[t];
+        v[taps + t] = s1[t];
+        v[2 * taps + t] = s2[t];
+        v[3 * taps + t] = s3[t];
+    }
+#endif
+}
+
+/* Whether gemm_pack_pixels packs the layer's windows. */
+static bool gemm_pointwise(const tflm_conv_data *d) {
+    return d->filter_h == 1 && d->filter_w == 1 && d->stride_h == 1 && d->stride_w == 1 && d->pad_h == 0 &&
+           d->pad_w == 0 && d->out_h == d->in_h && d->out_w == d->in_w;
+}
+
+/*
  * The filter for tflm_conv_gemm4_i8: the model's, or its copy at padded
  * with zero weights to gemm_taps4 a row (gemm_padded_filter_bytes). The
  * packed windows' extra taps are zeroed once, so that a product with them is 0.
@@ -283,6 +315,7 @@ static void conv_eval_int8_gemm(const tflm_interpreter *it, const tflm_node *nod
     int8_t *padded = (int8_t *)tflm_scratch(it, node) + tflm_conv_folded_bias_bytes(d);
     void *x = padded + gemm_padded_filter_bytes(d);
     filter = gemm_filter(d, filter, padded, x);
+    bool pointwise = gemm_pointwise(d);
     int32_t sums[GEMM_CHANNELS * GEMM_POSITIONS];
 #if defined(__ARM_ARCH_6M__)
     bool armv6m_all = true;
@@ -307,8 +340,12 @@ static void conv_eval_int8_gemm(const tflm_interpreter *it, const tflm_node *nod
                     oy++;
                 }
             }
-            for (int32_t j = 0; j < GEMM_POSITIONS; j++) {
-                gemm_pack_window(d, in_b, y[j], x_at[j], x, j);
+            if (pointwise && count == GEMM_POSITIONS) {
+                gemm_pack_pixels(x, taps, in_b + p * d->in_c, d->in_c, d->in_c);
+            } else {
+                for (int32_t j = 0; j < GEMM_POSITIONS; j++) {
+                    gemm_pack_window(d, in_b, y[j], x_at[j], x, j);
+                }
             }
             for (int32_t c0 = 0; c0 < out_c; c0 += GEMM_CHANNELS) {
                 int32_t n = out_c - c0 < GEMM_CHANNELS ? out_c - c0 : GEMM_CHANNELS;
