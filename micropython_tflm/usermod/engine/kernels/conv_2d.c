@@ -300,9 +300,10 @@ static void gemm_outputs(const tflm_conv_int8 *k, int32_t c0, int32_t n, int32_t
 }
 
 /*
- * Four output positions at a time (a last block of fewer repeats its last
- * position in the missing lanes, unstored): their windows packed once, then
- * every output channel's filter against them, GEMM_CHANNELS channels a call.
+ * Four output positions at a time (a last block of two or three repeats its
+ * last position in the missing lanes, unstored; a last one alone takes
+ * conv_channels_i8): their windows packed once, then every output channel's
+ * filter against them, GEMM_CHANNELS channels a call.
  */
 enum { GEMM_CHANNELS = 16 };
 
@@ -314,6 +315,7 @@ static void conv_eval_int8_gemm(const tflm_interpreter *it, const tflm_node *nod
     int32_t taps = gemm_taps4(d), out_c = d->out_c, positions = d->out_h * d->out_w;
     int8_t *padded = (int8_t *)tflm_scratch(it, node) + tflm_conv_folded_bias_bytes(d);
     void *x = padded + gemm_padded_filter_bytes(d);
+    const int8_t *model_filter = filter;
     filter = gemm_filter(d, filter, padded, x);
     bool pointwise = gemm_pointwise(d);
     int32_t sums[GEMM_CHANNELS * GEMM_POSITIONS];
@@ -331,6 +333,13 @@ static void conv_eval_int8_gemm(const tflm_interpreter *it, const tflm_node *nod
         for (int32_t p = 0; p < positions; p += GEMM_POSITIONS) {
             int8_t *out_p = out + (b * positions + p) * out_c;
             int32_t count = positions - p < GEMM_POSITIONS ? positions - p : GEMM_POSITIONS;
+            if (count == 1) {
+                /* a block of one position would waste three quarters of the GEMM's multiplies */
+                tflm_conv_runs t;
+                conv_runs_at(d, oy, ox, &t);
+                conv_channels_i8(&k, &t, in_b + t.x0, model_filter, gemm_taps(d), 0, out_c, out_p);
+                continue;
+            }
             int32_t y[GEMM_POSITIONS], x_at[GEMM_POSITIONS];
             for (int32_t j = 0; j < GEMM_POSITIONS; j++) {
                 y[j] = oy;
