@@ -15,10 +15,10 @@
  * cycles with loads.
  *
  * A layer with k taps an output then costs about 3.1 + 40 / k cycles a MAC
- * plus the packing of the windows and the folded bias (about 7 cycles a
+ * plus the packing of the windows and the folded bias (about 2 cycles a
  * weight each invoke, which layers of few positions feel): rp2040_emu
- * measures 3.8 for k = 128, 4.3-4.6 for k = 64, 5.4-5.8 for 32, 8.0-8.1 for
- * 16, 14.2 for 8.
+ * measures 3.7 for k = 128, 4.2-4.5 for k = 64, 5.1 for 32, 7.0-7.2 for 16,
+ * 11.1 for 8 (pointwise layers).
  */
 #include "conv_common.h"
 
