@@ -214,6 +214,48 @@ static void gemm_pack_window(const tflm_conv_data *d, const int8_t *in_b, int32_
 }
 
 /*
+ * n taps from tap i on of positions j and j + 1 (j even) from a and b: each
+ * word's two lanes built at once (gemm_pack_run writes them in two passes).
+ */
+static void gemm_pack_pair(void *x, int32_t taps, int32_t j, int32_t i, const int8_t *a, const int8_t *b, int32_t n) {
+#if TFLM_CONV_LANES
+    (void)taps;
+    uint32_t *v = (uint32_t *)x + 2 * i + (j >> 1);
+    for (int32_t t = 0; t < n; t++) {
+        v[2 * t] = (uint32_t)(int32_t)a[t] + ((uint32_t)(int32_t)b[t] << 16);
+    }
+#else
+    int16_t *v = (int16_t *)x + j * taps + i;
+    for (int32_t t = 0; t < n; t++) {
+        v[t] = a[t];
+        v[taps + t] = b[t];
+    }
+#endif
+}
+
+/*
+ * The windows of positions j and j + 1 (j even) at (y[j], x_at[j]) and
+ * after: without padding or dilated columns a row at a time with
+ * gemm_pack_pair, else each with gemm_pack_window.
+ */
+static void gemm_pack_windows2(const tflm_conv_data *d, const int8_t *in_b, const int32_t *y, const int32_t *x_at,
+    void *x, int32_t j) {
+    tflm_conv_window a, b;
+    tflm_conv_window_at(d, y[j], x_at[j], &a);
+    tflm_conv_window_at(d, y[j + 1], x_at[j + 1], &b);
+    if (!a.whole || !b.whole || d->dilation_w != 1) {
+        gemm_pack_window(d, in_b, y[j], x_at[j], x, j);
+        gemm_pack_window(d, in_b, y[j + 1], x_at[j + 1], x, j + 1);
+        return;
+    }
+    int32_t row = d->filter_w * d->in_c, step = d->dilation_h * d->in_w * d->in_c, taps = gemm_taps4(d);
+    const int8_t *src_a = in_b + tflm_conv_input_at(d, &a, 0, 0), *src_b = in_b + tflm_conv_input_at(d, &b, 0, 0);
+    for (int32_t i = 0; i < row * d->filter_h; i += row, src_a += step, src_b += step) {
+        gemm_pack_pair(x, taps, j, i, src_a, src_b, row);
+    }
+}
+
+/*
  * Pointwise layers (1x1 filter, stride 1: position p's window is input pixel
  * p's channels, no padding): four pixels' n channels packed in one pass, src
  * the first and the others `step` bytes apart. A word of two lanes built at
@@ -352,8 +394,8 @@ static void conv_eval_int8_gemm(const tflm_interpreter *it, const tflm_node *nod
             if (pointwise && count == GEMM_POSITIONS) {
                 gemm_pack_pixels(x, taps, in_b + p * d->in_c, d->in_c, d->in_c);
             } else {
-                for (int32_t j = 0; j < GEMM_POSITIONS; j++) {
-                    gemm_pack_window(d, in_b, y[j], x_at[j], x, j);
+                for (int32_t j = 0; j < GEMM_POSITIONS; j += 2) {
+                    gemm_pack_windows2(d, in_b, y, x_at, x, j);
                 }
             }
             for (int32_t c0 = 0; c0 < out_c; c0 += GEMM_CHANNELS) {
