@@ -7,26 +7,12 @@ through them in `test --board qemu_mps2_an386`.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
-from micropython_tflm.harness import REPO
+from bare_metal import run_bare_metal_check
 
-ENGINE = REPO / "micropython_tflm" / "usermod" / "engine"
 CORTEX_M4 = ["-mthumb", "-mcpu=cortex-m4", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard"]
 
 
 def test_dsp_helpers_match_plain_sums_on_cortex_m4(tmp_path: Path) -> None:
-    elf = tmp_path / "test_dsp_armv7em.elf"
-    subprocess.run(["arm-none-eabi-gcc", *CORTEX_M4, "-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-fwrapv",
-                    f"-I{ENGINE}", f"-I{REPO / 'boards/common'}", "--specs=nano.specs", "-nostartfiles",
-                    f"-L{REPO / 'boards/common/cortexm'}",
-                    f"-T{REPO / 'boards/qemu_mps2/mps2.ld'}", "-o", str(elf),
-                    str(REPO / "host_tests/c/test_dsp_armv7em.c"), str(ENGINE / "kernels/dsp_armv7em.c"),
-                    str(REPO / "boards/common/cortexm/semihosting.c")], check=True)
-    run = subprocess.run(["qemu-system-arm", "-M", "mps2-an386", "-display", "none", "-monitor", "none",
-                          "-serial", "none", "-semihosting-config", "enable=on,target=native", "-kernel", str(elf)],
-                         capture_output=True, text=True, timeout=120)
-    # Semihosting writes to QEMU's stderr.
-    assert run.stderr.strip().endswith("dsp_armv7em: 0 failures"), run.stderr
-    assert run.returncode == 0
+    run_bare_metal_check(tmp_path, "dsp_armv7em", CORTEX_M4, "mps2-an386", ["kernels/dsp_armv7em.c"])

@@ -12,57 +12,13 @@
  */
 #include <stdint.h>
 
-#include "cortexm/semihosting.h"
+#define CHECK_NAME "conv_armv6m"
+#include "bare_metal_check.h"
 #include "kernels/conv_common.h"
 
 #if !defined(__ARM_ARCH_6M__) || !TFLM_CONV_GEMM || !TFLM_CONV_LANES
 #error "build for ARMv6-M, e.g. -mcpu=cortex-m0plus"
 #endif
-
-static void print(const char *s) {
-    semihosting_write0(s);
-}
-
-static void print_int(int32_t v) {
-    char text[12], *p = text + sizeof text;
-    uint32_t u = v < 0 ? 0u - (uint32_t)v : (uint32_t)v;
-    *--p = 0;
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0) {
-        *--p = '-';
-    }
-    print(p);
-}
-
-static uint32_t rng_state; /* seeded by main */
-
-static uint32_t rng(void) {
-    /* xorshift32 */
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 17;
-    rng_state ^= rng_state << 5;
-    return rng_state;
-}
-
-static int failures;
-
-static void fail(const char *what, int32_t a, int32_t b, int32_t got, int32_t want) {
-    if (failures++ < 20) {
-        print(what);
-        print(": ");
-        print_int(a);
-        print(" ");
-        print_int(b);
-        print(" got ");
-        print_int(got);
-        print(" want ");
-        print_int(want);
-        print("\n");
-    }
-}
 
 /* Accumulators around the fast path's bounds (+-2^15), near 0 (ties for small shifts), anywhere, and extreme. */
 static int32_t random_acc(void) {
@@ -196,34 +152,8 @@ static void test_sum(void) {
     }
 }
 
-int main(void) {
-    rng_state = 12345;
+static void run_checks(void) {
     test_requantize();
     test_gemm4();
     test_sum();
-    print("conv_armv6m: ");
-    print_int(failures);
-    print(" failures\n");
-    return failures;
 }
-
-/* Bare-metal entry: no .data to copy (nothing initialized is written), .bss zeroed. */
-extern uint32_t _estack, _sbss, _ebss;
-
-__attribute__((noreturn)) void Reset_Handler(void) {
-    for (uint32_t *p = &_sbss; p < &_ebss; p++) {
-        *p = 0;
-    }
-    semihosting_exit(main());
-}
-
-/* A fault ends the run with status 255 instead of hanging the emulator. */
-static void fault(void) {
-    print("conv_armv6m: fault\n");
-    semihosting_exit(255);
-}
-
-__attribute__((section(".isr_vector"), used))
-const void *const vectors[16] = {
-    &_estack, Reset_Handler, fault, fault, fault, fault, fault, 0, 0, 0, 0, fault, fault, 0, fault, fault,
-};

@@ -9,41 +9,14 @@
  */
 #include <stdint.h>
 
-#include "cortexm/semihosting.h"
+#define CHECK_NAME "dsp_armv7em"
+#include "bare_metal_check.h"
 #include "kernels/conv_common.h"
 #include "kernels/depthwise_dot.h"
 
 #if !defined(TFLM_ARMV7EM_DSP) || !TFLM_DW_WORDS || !TFLM_CONV_GEMM
 #error "build optimized for a core with the DSP extension, e.g. -O2 -mcpu=cortex-m4"
 #endif
-
-static void print(const char *s) {
-    semihosting_write0(s);
-}
-
-static void print_int(int32_t v) {
-    char text[12], *p = text + sizeof text;
-    uint32_t u = v < 0 ? 0u - (uint32_t)v : (uint32_t)v;
-    *--p = 0;
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0) {
-        *--p = '-';
-    }
-    print(p);
-}
-
-static uint32_t rng_state; /* seeded by main */
-
-static uint32_t rng(void) {
-    /* xorshift32 */
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 17;
-    rng_state ^= rng_state << 5;
-    return rng_state;
-}
 
 /* Mostly random bytes, with the extremes often enough to meet every pairing. */
 static int8_t random_i8(void) {
@@ -79,23 +52,6 @@ static int32_t reference_dot(const int8_t *x, int32_t x_offset, const int8_t *w,
     return (int32_t)sum;
 }
 
-static int failures;
-
-static void fail(const char *what, int32_t n, int32_t lane, int32_t got, int32_t want) {
-    if (failures++ < 20) {
-        print(what);
-        print(": n ");
-        print_int(n);
-        print(" lane ");
-        print_int(lane);
-        print(" got ");
-        print_int(got);
-        print(" want ");
-        print_int(want);
-        print("\n");
-    }
-}
-
 #define MAX_N 67
 
 static int8_t x_buf[MAX_N + 4], w_buf[4][MAX_N + 4];
@@ -123,7 +79,7 @@ static void test_dot4(void) {
             tflm_dsp_dot4_i8(x, x_offset, w, n, acc);
             for (int j = 0; j < 4; j++) {
                 if (acc[j] != want[j]) {
-                    fail("tflm_dsp_dot4_i8", n, j, acc[j], want[j]);
+                    fail("tflm_dsp_dot4_i8 n, lane", n, j, acc[j], want[j]);
                 }
             }
         }
@@ -199,41 +155,15 @@ static void test_gemm4(void) {
                     want += (uint32_t)(gemm_x[j * k + i] * gemm_w[o * k + i]);
                 }
                 if (sums[4 * o + j] != (int32_t)want) {
-                    fail("tflm_conv_gemm4_i8", k, 4 * o + j, sums[4 * o + j], (int32_t)want);
+                    fail("tflm_conv_gemm4_i8 k, lane", k, 4 * o + j, sums[4 * o + j], (int32_t)want);
                 }
             }
         }
     }
 }
 
-int main(void) {
-    rng_state = 12345;
+static void run_checks(void) {
     test_dot4();
     test_depthwise_windows();
     test_gemm4();
-    print("dsp_armv7em: ");
-    print_int(failures);
-    print(" failures\n");
-    return failures;
 }
-
-/* Bare-metal entry: no .data to copy (nothing initialized is written), .bss zeroed. */
-extern uint32_t _estack, _sbss, _ebss;
-
-__attribute__((noreturn)) void Reset_Handler(void) {
-    for (uint32_t *p = &_sbss; p < &_ebss; p++) {
-        *p = 0;
-    }
-    semihosting_exit(main());
-}
-
-/* A fault ends the run with status 255 instead of hanging the emulator. */
-static void fault(void) {
-    print("dsp_armv7em: fault\n");
-    semihosting_exit(255);
-}
-
-__attribute__((section(".isr_vector"), used))
-const void *const vectors[16] = {
-    &_estack, Reset_Handler, fault, fault, fault, fault, fault, 0, 0, 0, 0, fault, fault, 0, fault, fault,
-};
