@@ -36,15 +36,14 @@
  * code, a stride-1 3x3 pair takes 653 cycles (377 of them the taps): 82 an
  * output, 9.1 a MAC; with the band fill measured 9.7 on person_detect's
  * large stride-1 layers, 11.6 at stride 2 (four input words an output to
- * copy), 11.6 on 6 x 6 outputs and 21-24 on 3 x 3 ones (a third of the
- * pairs' second pixels past the row, per-group frames), where the portable
- * loops take ~28. rp2040js's costs: 1 cycle an instruction, +1 a load or
- * store, +1 a taken branch.
+ * copy), 12.1 on 6 x 6 outputs and 20-21 on 3 x 3 ones (per-group frames
+ * and bands for few outputs), where the portable loops take ~28. rp2040js's
+ * costs: 1 cycle an instruction, +1 a load or store, +1 a taken branch.
  *
- * Odd widths: the last pixel of a row pairs with the one past it, whose
- * outputs land on the next output row's first pixel, computed (again)
- * later; where that is not so (a band narrower than the output, the
- * output's last row) they go to a sink on the stack.
+ * Odd widths: the last column goes one pixel at a time (dw_column: the
+ * four accumulators in registers, 21 cycles a tap, ~430 cycles a pixel
+ * with its requantization, where a pair whose second pixel is wasted took
+ * ~700): kws's rows of 5 pixels 11.5-12.1 cycles a MAC instead of 13-13.7.
  *
  * Requantization: per channel m = mh * 2^16 + ml and the right shift e; the
  * assembly needs e >= 1 (for its sign term), which real layers meet (others
@@ -54,7 +53,7 @@
  * or tflm_dw_armv6m_slow (exact for any accumulator).
  *
  * Stack: the band (1 KB), the frame (368 bytes) and the assembly's 120
- * bytes (with subroutine 9's). Shared input with other filters:
+ * bytes (with subroutine 9's; dw_column's 88). Shared input with other filters:
  * depthwise_shared_armv6m.c.
  */
 #include "depthwise_armv6m.h"
@@ -86,8 +85,8 @@ typedef struct {
     const int32_t *multipliers; /* 108: the four channels' multipliers and shifts, for tflm_dw_armv6m_slow */
     const int8_t *shifts;       /* 112 */
     int32_t pairs_per_row;      /* 116: pairs of each output row */
-    int32_t band_row_skip;      /* 120: band bytes from the end of a row's pairs to the next row's first */
-    int32_t out_row_skip;       /* 124: output bytes from the end of a row's pairs to the next row's first */
+    int32_t band_row_skip;      /* 120: band bytes from the end of a row's pairs to the next row's first (dw_column: from a row's pixel to the next's) */
+    int32_t out_row_skip;       /* 124: output bytes likewise */
     int32_t weights[MAX_FILTER_H][3][4]; /* 128: [row][column][lane], sign-extended */
 } dw_frame;
 
@@ -158,7 +157,7 @@ int32_t tflm_dw_armv6m_slow(const dw_frame *f, int32_t lane, int32_t acc) {
  * floors (((acc * m0) >> 11) + acc * m1) >> 11, + acc * m2 + c / 2^22,
  * >> (9 + e), three products within int32; beyond, or for a lane whose
  * multiplier the frame zeroed, tflm_dw_armv6m_slow. The stack stays 8-byte
- * aligned for the call (100 bytes of frame + 20 pushed).
+ * aligned for the call (100 bytes of frame + 20 pushed; dw_column's 68 + 20).
  */
 #define DW_WIDE                                                                                            \
     "9:\n push {r0, r1, r2, r3, lr}\n"                                                                      \
@@ -175,10 +174,14 @@ int32_t tflm_dw_armv6m_slow(const dw_frame *f, int32_t lane, int32_t acc) {
     "8:\n movs r2, r3\n movs r1, r5\n bl tflm_dw_armv6m_slow\n movs r4, r0\n"                              \
     "pop {r0, r1, r2, r3}\n ldr r3, [r0, #104]\n mov r12, r3\n pop {pc}\n"   /* r12: call-clobbered */
 
+/* Lane `lane`'s constants of DW_OUTPUT, r0 at the frame. */
+#define DW_LANE_CONSTANTS(lane)                                                                            \
+    "ldr r1, [r0, #(16+4*" #lane ")]\n ldr r2, [r0, #(32+4*" #lane ")]\n"                                  \
+    "ldr r3, [r0, #(48+4*" #lane ")]\n mov r11, r3\n ldr r6, [r0, #(64+4*" #lane ")]\n"
+
 /* Both pixels' outputs of one lane; r7 points at the first pixel's output of the lane. */
 #define DW_LANE(lane)                                                                                      \
-    "ldr r1, [r0, #(16+4*" #lane ")]\n ldr r2, [r0, #(32+4*" #lane ")]\n"                                  \
-    "ldr r3, [r0, #(48+4*" #lane ")]\n mov r11, r3\n ldr r6, [r0, #(64+4*" #lane ")]\n"                    \
+    DW_LANE_CONSTANTS(lane)                                                                                \
     "ldr r3, [sp, #(24+8*" #lane ")]\n" DW_OUTPUT(lane) "strb r4, [r7]\n"                                  \
     "ldr r3, [sp, #(28+8*" #lane ")]\n" DW_OUTPUT(lane) "mov r5, r10\n strb r4, [r7, r5]\n"                \
     "adds r7, #1\n"
@@ -231,6 +234,52 @@ int32_t tflm_dw_armv6m_slow(const dw_frame *f, int32_t lane, int32_t acc) {
     DW_WIDE ".syntax divided\n"
 
 typedef void dw_pairs_fn(const dw_frame *f, const uint32_t *band, int8_t *out, int32_t rows);
+
+/* Filter column j of one pixel: its input word, the four weights in one ldm (r0 walks the frame's weights). */
+#define DW_PIXEL_TAP(j)                                                                                    \
+    "ldr r2, [r1, #(4*" #j ")]\n ldm r0!, {r4, r5, r6, r7}\n"                                              \
+    "sxtb r3, r2\n muls r3, r4, r3\n add r8, r3\n"                                                          \
+    "lsls r3, r2, #16\n asrs r3, r3, #24\n muls r3, r5, r3\n add r9, r3\n"                                 \
+    "lsls r3, r2, #8\n asrs r3, r3, #24\n muls r3, r6, r3\n add r10, r3\n"                                 \
+    "asrs r3, r2, #24\n muls r3, r7, r3\n add r11, r3\n"
+
+/* One pixel's output of lane `lane`, its accumulator at sp + 16 + 4 * lane; r7 at the output. */
+#define DW_PIXEL_LANE(lane)                                                                                \
+    DW_LANE_CONSTANTS(lane) "ldr r3, [sp, #(16+4*" #lane ")]\n" DW_OUTPUT(lane) "strb r4, [r7]\n adds r7, #1\n"
+
+/*
+ * dw_column(frame r0, band r1, out r2, output rows r3): the one pixel of
+ * each output row at band r1 and output r2 on, the frame's band_row_skip
+ * and out_row_skip bytes apart: an odd width's last column, instead of a
+ * pair of which one pixel is wasted. The four accumulators stay in r8-r11
+ * and the weights come four at a time (21 cycles a tap, 5.25 a MAC).
+ * Stack: 0 frame, 4 band position, 8 output, 12 rows left, 16..31 the
+ * accumulators.
+ */
+__attribute__((naked)) static void dw_column(const dw_frame *f, const uint32_t *band, int8_t *out, int32_t rows) {
+    (void)f, (void)band, (void)out, (void)rows;
+    __asm__ volatile(
+        ".syntax unified\n"
+        "push {r4, r5, r6, r7, lr}\n mov r4, r8\n mov r5, r9\n mov r6, r10\n mov r7, r11\n push {r4, r5, r6, r7}\n"
+        "sub sp, #32\n str r0, [sp, #0]\n str r1, [sp, #4]\n str r2, [sp, #8]\n str r3, [sp, #12]\n"
+        "10:\n ldr r0, [sp, #0]\n ldr r1, [sp, #4]\n"
+        "ldr r2, [r0, #0]\n mov r8, r2\n ldr r2, [r0, #4]\n mov r9, r2\n"
+        "ldr r2, [r0, #8]\n mov r10, r2\n ldr r2, [r0, #12]\n mov r11, r2\n"
+        "ldr r2, [r0, #96]\n mov r12, r2\n ldr r2, [r0, #100]\n mov lr, r2\n adds r0, #128\n"
+        "6:\n" DW_PIXEL_TAP(0) DW_PIXEL_TAP(1) DW_PIXEL_TAP(2)
+        "add r1, r12\n mov r2, lr\n subs r2, #1\n mov lr, r2\n bne 6b\n"
+        "mov r2, r8\n str r2, [sp, #16]\n mov r2, r9\n str r2, [sp, #20]\n"
+        "mov r2, r10\n str r2, [sp, #24]\n mov r2, r11\n str r2, [sp, #28]\n"
+        "ldr r0, [sp, #0]\n ldr r7, [sp, #8]\n"
+        "ldr r2, [r0, #80]\n mov r8, r2\n ldr r2, [r0, #84]\n mov r9, r2\n ldr r2, [r0, #104]\n mov r12, r2\n"
+        DW_PIXEL_LANE(0) DW_PIXEL_LANE(1) DW_PIXEL_LANE(2) DW_PIXEL_LANE(3)
+        "ldr r2, [sp, #4]\n ldr r3, [r0, #120]\n adds r2, r2, r3\n str r2, [sp, #4]\n"
+        "ldr r2, [sp, #8]\n ldr r3, [r0, #124]\n adds r2, r2, r3\n str r2, [sp, #8]\n"
+        "ldr r2, [sp, #12]\n subs r2, #1\n str r2, [sp, #12]\n beq 12f\n b 10b\n"
+        "12:\n add sp, #32\n pop {r4, r5, r6, r7}\n mov r8, r4\n mov r9, r5\n mov r10, r6\n mov r11, r7\n"
+        "pop {r4, r5, r6, r7, pc}\n"
+        DW_WIDE ".syntax divided\n");
+}
 
 #define DW_PAIRS_FN(name, rows, row, px1)                                                                  \
     __attribute__((naked)) static void name(const dw_frame *f, const uint32_t *band, int8_t *out,         \
@@ -334,6 +383,14 @@ static void pairs_rows(dw_pairs_fn *pairs, dw_frame *f, const tflm_conv_data *d,
     pairs(f, band, out, rows);
 }
 
+/* The pixel of each of `rows` output rows from band row `band` (of `width` words) and output `out` on. */
+static void column_rows(dw_frame *f, const tflm_conv_data *d, const uint32_t *band, int32_t width, int8_t *out,
+    int32_t rows) {
+    f->band_row_skip = d->stride_h * width * 4;
+    f->out_row_skip = d->out_w * d->out_c;
+    dw_column(f, band, out, rows);
+}
+
 /* The band path: filters three columns wide, see the top of the file. */
 __attribute__((noinline)) static bool dw_band_eval(const tflm_conv_data *d, const tflm_conv_int8 *k,
     const int8_t *input, const int8_t *filter, int8_t *output) {
@@ -350,8 +407,7 @@ __attribute__((noinline)) static bool dw_band_eval(const tflm_conv_data *d, cons
         }
     }
     /* The band holds `seg` output columns (even: whole pairs) of `strip`
-     * output rows: their windows' columns, the second pixel of an odd last
-     * pair included, and rows. */
+     * output rows: their windows' columns and rows. */
     int32_t span = (d->filter_h - 1) * d->dilation_h + 1; /* input rows of one output row */
     int32_t seg = (BAND_WORDS / span - 2) / d->stride_w / 2 * 2;
     if (seg < 2) {
@@ -360,7 +416,6 @@ __attribute__((noinline)) static bool dw_band_eval(const tflm_conv_data *d, cons
     dw_pairs_fn *pairs = d->filter_h == 3 ? (d->stride_w == 1 ? dw_pairs_stride1_rows3 : dw_pairs_stride2_rows3)
                                           : (d->stride_w == 1 ? dw_pairs_stride1 : dw_pairs_stride2);
     uint32_t band[BAND_WORDS];
-    int8_t odd_sink[4];
     dw_frame f;
     f.min = k->min;
     f.range = k->max - k->min;
@@ -377,7 +432,7 @@ __attribute__((noinline)) static bool dw_band_eval(const tflm_conv_data *d, cons
             const int8_t *in_group = in_b + (shared ? c / multiplier : c);
             for (int32_t ox0 = 0; ox0 < out_w; ox0 += seg) {
                 int32_t cols = out_w - ox0 < seg ? out_w - ox0 : seg;
-                int32_t width = (cols + 1) / 2 * 2 * d->stride_w + 2;
+                int32_t width = (cols - 1) * d->stride_w + 3;
                 int32_t strip = (BAND_WORDS / width - span) / d->stride_h + 1; /* output rows per band */
                 for (int32_t oy0 = 0; oy0 < d->out_h; oy0 += strip) {
                     int32_t n = d->out_h - oy0 < strip ? d->out_h - oy0 : strip;
@@ -385,26 +440,11 @@ __attribute__((noinline)) static bool dw_band_eval(const tflm_conv_data *d, cons
                     fill_band(band, (n - 1) * d->stride_h + span, width, d, in_group, shared,
                         oy0 * d->stride_h - d->pad_h, ox0 * d->stride_w - d->pad_w, zero_word);
                     int8_t *out = out_b + (oy0 * out_w + ox0) * channels + c;
-                    /* An odd last pixel pairs with the one past it, whose outputs land on the
-                     * next output row's first pixel: harmless where that one is computed later
-                     * (a band of whole rows, but the output's last row); else to odd_sink. */
-                    int32_t together = n;
-                    if (cols % 2 && (cols != out_w || (b == d->batches - 1 && oy0 + n == d->out_h))) {
-                        together = cols == out_w ? n - 1 : 0;
+                    if (cols >= 2) {
+                        pairs_rows(pairs, &f, d, band, width, out, n, cols / 2);
                     }
-                    if (together > 0) {
-                        pairs_rows(pairs, &f, d, band, width, out, together, (cols + 1) / 2);
-                    }
-                    for (int32_t i = together; i < n; i++) {
-                        const uint32_t *row = band + i * d->stride_h * width;
-                        int8_t *row_out = out + i * out_w * channels;
-                        if (cols >= 2) {
-                            pairs_rows(pairs, &f, d, row, width, row_out, 1, cols / 2);
-                        }
-                        int8_t *last = row_out + (cols - 1) * channels;
-                        f.out_step = (int32_t)((uintptr_t)odd_sink - (uintptr_t)last);
-                        pairs_rows(pairs, &f, d, row + (cols - 1) * d->stride_w, width, last, 1, 1);
-                        f.out_step = channels;
+                    if (cols % 2) {
+                        column_rows(&f, d, band + (cols - 1) * d->stride_w, width, out + (cols - 1) * channels, n);
                     }
                 }
             }
