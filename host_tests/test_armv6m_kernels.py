@@ -1,8 +1,9 @@
 """The ARMv6-M assembly of DEPTHWISE_CONV_2D with a depth multiplier of a multiple of four
-(depthwise_shared_armv6m.c) and of FULLY_CONNECTED (fully_connected_armv6m.c) on rp2040_emu
-(Cortex-M0+), against the TFLite Micro runtime bit for bit: generated layers that take each
-of their paths (products of matrices with partial blocks of positions, several groups,
-batches, strides, row dilation; the tap-walking fallback; odd unit counts and depths)."""
+(depthwise_shared_armv6m.c), of FULLY_CONNECTED (fully_connected_armv6m.c) and of CONV_2D
+(conv_gemm_armv6m.c) on rp2040_emu (Cortex-M0+), against the TFLite Micro runtime bit for bit:
+generated layers that take each of their paths (products of matrices with partial blocks of
+positions, several groups, batches, strides, row dilation; the tap-walking fallback; odd unit
+counts and depths; CONV_2D's last blocks of one to three positions, pointwise or not)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,14 @@ DEPTHWISE = [
 ]
 # input shape, units
 FULLY_CONNECTED = [((1, 4000), 4), ((2, 37), 5), ((1, 16), 3), ((3, 130), 9), ((1, 7), 1)]
+# input shape, filters, kernel, strides, padding
+CONV_2D = [
+    ((1, 3, 3, 32), 20, (1, 1), (1, 1), "SAME"),  # 9 positions: a pixel alone, 20 channels
+    ((2, 5, 5, 9), 7, (1, 1), (1, 1), "VALID"),  # batches of 25: a pixel alone of 9 input channels
+    ((1, 7, 2, 13), 6, (1, 1), (1, 1), "SAME"),  # 14: a last block of two, rows padded to 16 taps
+    ((1, 5, 3, 16), 35, (1, 1), (1, 1), "SAME"),  # 15: a last block of three, 35 channels
+    ((1, 9, 9, 3), 8, (3, 3), (2, 2), "SAME"),  # 25 windows of 27 taps: a window alone in the padding
+]
 
 
 def test_armv6m_kernels_match_tflite_micro(tmp_path: Path) -> None:
@@ -38,6 +47,12 @@ def test_armv6m_kernels_match_tflite_micro(tmp_path: Path) -> None:
     for i, (shape, units) in enumerate(FULLY_CONNECTED):
         buf = modelgen.fully_connected(shape, units, rng=np.random.default_rng(7 + i))
         (tmp_path / f"fully_connected{i}.tflite").write_bytes(buf)
+    for i, (shape, filters, kernel, strides, padding) in enumerate(CONV_2D):
+        for seed, activation in enumerate(("NONE", "RELU6")):
+            buf = modelgen.conv_2d(shape, filters, kernel, strides, padding, activation=activation,
+                                   rng=np.random.default_rng(300 + 10 * i + seed),
+                                   input_range=(-30.0, 50.0) if seed else None)
+            (tmp_path / f"conv_2d{i}_{seed}.tflite").write_bytes(buf)
     models = sorted(tmp_path.glob("*.tflite"))
     report = run_conformance(conformance_board("rp2040_emu", models), models, models_dir=tmp_path, api=False)
     assert not report.failed, report.markdown()

@@ -4,8 +4,9 @@
  * instructions): the requantization of tflm_conv_gemm_outputs_armv6m
  * against tflm_requantize64 for seeded random accumulators (both sides of
  * the 16-bit fast path's bounds, ties, the int32 extremes), multipliers
- * (2^30 and 2^31 - 1 among them), every right shift from 1 to 16, zero
- * points and activation ranges, and channels it leaves to C left alone;
+ * (2^30, 2^31 - 1 and 0 among them), every right shift from 1 to 31, zero
+ * points and activation ranges, counts of 1 to 4 positions (none written
+ * past them), through tables of tflm_conv_gemm_table_armv6m;
  * tflm_conv_gemm4_i8 and tflm_sum_i8 against plain sums.
  * Prints one line per failure over semihosting and exits with the number of
  * failures. host_tests/test_conv_armv6m.py builds and runs it.
@@ -33,37 +34,40 @@ static int32_t random_acc(void) {
     }
 }
 
+/* Multipliers of tflm_quantize_multiplier: from 2^30 (both ends among them), or 0 (scales flushed to zero). */
 static int32_t random_multiplier(void) {
     uint32_t r = rng();
-    switch (r & 7) {
+    switch (r & 15) {
     case 0: return 1 << 30;
     case 1: return INT32_MAX;
+    case 2: return 0;
     default: return (int32_t)((1u << 30) | (rng() >> 2));
     }
 }
 
 #define MAX_CHANNELS 5
 
-/* Shifts from -1 to -16 mostly, sometimes ones the assembly leaves to C (0, -17, -31). */
+/* Shifts from -1 to -16 mostly, sometimes -17 to -31 (dead channels), 0 or left shifts (C's). */
 static int32_t random_shift(void) {
     uint32_t r = rng();
     switch (r & 15) {
-    case 0: return 0;
-    case 1: return -17 - (int32_t)((r >> 4) % 15);
+    case 0: return (int32_t)((r >> 4) % 3);
+    case 1: case 2: case 3: return -17 - (int32_t)((r >> 4) % 15);
     default: return -1 - (int32_t)((r >> 4) % 16);
     }
 }
 
 static void test_requantize(void) {
     enum { SENTINEL = 0x55 };
-    for (int32_t round = 0; round < 5000; round++) {
+    for (int32_t round = 0; round < 20000; round++) {
         int32_t sums[4 * MAX_CHANNELS], start[MAX_CHANNELS], multiplier[MAX_CHANNELS];
         int8_t shift[MAX_CHANNELS], out[4 * 5 * MAX_CHANNELS];
+        tflm_conv_requant table[MAX_CHANNELS];
         uint32_t r = rng();
         int32_t n = 1 + (int32_t)((r >> 28) % MAX_CHANNELS), a = (int32_t)((r >> 17) & 255) - 128;
         int32_t b = (int32_t)((r >> 25) & 7) * 32 - 128;
         tflm_conv_outputs q = {
-            .start = start, .multiplier = multiplier, .shift = shift, .count = 1 + (int32_t)(r & 3),
+            .table = table, .multiplier = multiplier, .shift = shift, .count = 1 + (int32_t)(r & 3),
             .stride = n + (int32_t)((r >> 2) % 5), .zero_point = (int32_t)((r >> 9) & 255) - 128,
             .min = (r & 0x10000) ? -128 : (a < b ? a : b), .max = (r & 0x10000) ? 127 : (a < b ? b : a),
         };
@@ -72,23 +76,31 @@ static void test_requantize(void) {
             multiplier[c] = (rng() & 31) ? random_multiplier() : (int32_t)(rng() >> 3); /* some below 2^30 */
             shift[c] = (int8_t)random_shift();
             for (int32_t j = 0; j < 4; j++) {
-                sums[4 * c + j] = (int32_t)((uint32_t)random_acc() - (uint32_t)start[c]); /* the accumulator is their sum */
+                /* the accumulator is their sum; sums of 0 (zero weights) too */
+                sums[4 * c + j] = (rng() & 7) ? (int32_t)((uint32_t)random_acc() - (uint32_t)start[c]) : 0;
             }
         }
+        const tflm_conv_int8 k = { .folded = start, .multiplier = multiplier, .shift = shift };
+        bool all_fit = tflm_conv_gemm_table_armv6m(&k, 0, n, table), want_all_fit = true;
         for (uint32_t i = 0; i < sizeof out; i++) {
             out[i] = SENTINEL;
         }
         tflm_conv_gemm_outputs_armv6m(&q, sums, n, out);
         for (int32_t c = 0; c < n; c++) {
             bool fits = tflm_conv_gemm_outputs_armv6m_fits(multiplier[c], shift[c]);
-            for (int32_t j = 0; j < q.count; j++) {
+            want_all_fit = want_all_fit && fits;
+            for (int32_t j = 0; j < 4; j++) {
                 int32_t x = (int32_t)((uint32_t)start[c] + (uint32_t)sums[4 * c + j]);
-                int32_t want = fits ? tflm_clamp(tflm_requantize64(x, multiplier[c], shift[c]) + q.zero_point, q.min,
-                    q.max) : SENTINEL;
-                if (out[c + j * q.stride] != want) {
-                    fail("requantize x, shift", x, shift[c], out[c + j * q.stride], want);
+                int32_t got = out[c + j * q.stride], want = tflm_clamp(tflm_requantize64(x, multiplier[c], shift[c]) +
+                    q.zero_point, q.min, q.max);
+                /* the positions past count untouched; the channels left to C anything */
+                if (j >= q.count ? got != SENTINEL : fits && got != want) {
+                    fail("requantize x, shift", x, shift[c], got, j >= q.count ? SENTINEL : want);
                 }
             }
+        }
+        if (all_fit != want_all_fit) {
+            fail("table all fit, channels", all_fit, n, 0, want_all_fit);
         }
     }
 }

@@ -5,6 +5,7 @@
  * fewer input channels than the input.
  */
 #include "conv_common.h"
+#include "fully_connected_armv6m.h"
 
 enum { OPT_ACTIVATION = 3, OPT_DILATION_W = 4, OPT_DILATION_H = 5 };
 
@@ -310,13 +311,14 @@ static const int8_t *gemm_filter(const tflm_conv_data *d, const int8_t *filter, 
 /*
  * Output channels [c0, c0 + n) of `count` positions, `stride` bytes apart
  * from out + c, requantized from tflm_conv_gemm4_i8's sums. On ARMv6-M the
- * assembly does the channels it fits (every one when armv6m_all), C the others.
+ * assembly does the channels it fits from their entries in table, which
+ * starts at channel `first` (every one when armv6m_all), C the others.
  */
-static void gemm_outputs(const tflm_conv_int8 *k, int32_t c0, int32_t n, int32_t count, int32_t stride,
-    const int32_t *sums, int8_t *out, bool armv6m_all) {
+static void gemm_outputs(const tflm_conv_int8 *k, const tflm_conv_requant *table, int32_t first, int32_t c0,
+    int32_t n, int32_t count, int32_t stride, const int32_t *sums, int8_t *out, bool armv6m_all) {
 #if defined(__ARM_ARCH_6M__)
     const tflm_conv_outputs block = {
-        .start = k->folded + c0, .multiplier = k->multiplier + c0, .shift = k->shift + c0, .count = count,
+        .table = table + (c0 - first), .multiplier = k->multiplier + c0, .shift = k->shift + c0, .count = count,
         .stride = stride, .zero_point = k->zero_point, .min = k->min, .max = k->max,
     };
     tflm_conv_gemm_outputs_armv6m(&block, sums, n, out + c0);
@@ -324,7 +326,7 @@ static void gemm_outputs(const tflm_conv_int8 *k, int32_t c0, int32_t n, int32_t
         return;
     }
 #else
-    (void)armv6m_all;
+    (void)table, (void)first, (void)armv6m_all;
 #endif
     tflm_conv_channel q = { .stride = stride, .zero_point = k->zero_point, .min = k->min, .max = k->max };
     for (int32_t o = 0; o < n; o++) {
@@ -349,60 +351,128 @@ static void gemm_outputs(const tflm_conv_int8 *k, int32_t c0, int32_t n, int32_t
  */
 enum { GEMM_CHANNELS = 16 };
 
+#if defined(__ARM_ARCH_6M__)
+/* Output channels whose tflm_conv_gemm_table_armv6m entries an eval keeps at a time, on the stack (1 KB). */
+enum { GEMM_TABLE_CHANNELS = 64 };
+#endif
+
+#if TFLM_FC_ARMV6M
+/*
+ * Output channels [first, end) of a pointwise layer's position alone: its
+ * input pixel against four filter rows at a time with FULLY_CONNECTED's
+ * tflm_fc_dot4_armv6m (a fourth of the multiplies of a GEMM block of one),
+ * the sums laid out as tflm_conv_gemm4_i8's first position for
+ * gemm_outputs. A last group of fewer than four channels repeats its last
+ * one in the missing lanes.
+ */
+static void gemm_pixel_armv6m(const tflm_conv_int8 *k, const tflm_conv_requant *table, int32_t first, int32_t end,
+    const int8_t *pixel, const int8_t *filter, int32_t in_c, int32_t out_c, int8_t *out, bool armv6m_all) {
+    int32_t sums[GEMM_CHANNELS * GEMM_POSITIONS];
+    for (int32_t c0 = first; c0 < end; c0 += GEMM_CHANNELS) {
+        int32_t n = end - c0 < GEMM_CHANNELS ? end - c0 : GEMM_CHANNELS;
+        for (int32_t o = 0; o < n; o += 4) {
+            const int8_t *w[4];
+            int32_t acc[4] = { 0, 0, 0, 0 };
+            for (int32_t j = 0; j < 4; j++) {
+                w[j] = filter + (c0 + (o + j < n ? o + j : n - 1)) * in_c;
+            }
+            tflm_fc_dot4_armv6m(pixel, 0, w, in_c, acc);
+            for (int32_t j = 0; j < 4 && o + j < n; j++) {
+                sums[GEMM_POSITIONS * (o + j)] = acc[j];
+            }
+        }
+        gemm_outputs(k, table, first, c0, n, 1, out_c, sums, out, armv6m_all);
+    }
+}
+#endif
+
+/*
+ * Four output positions at a time (a last block of two or three repeats its
+ * last position in the missing lanes, unstored; a last one alone takes
+ * gemm_pixel_armv6m or conv_channels_i8): their windows packed once, then
+ * the filters of output channels [first, end) against them, GEMM_CHANNELS
+ * channels a call.
+ */
+static void gemm_channels(const tflm_conv_data *d, const tflm_conv_int8 *k, const tflm_conv_requant *table,
+    int32_t first, int32_t end, const int8_t *in_b, const int8_t *filter, const int8_t *model_filter, void *x,
+    int8_t *out, bool armv6m_all) {
+    int32_t taps = gemm_taps4(d), out_c = d->out_c, positions = d->out_h * d->out_w;
+    bool pointwise = gemm_pointwise(d);
+    int32_t sums[GEMM_CHANNELS * GEMM_POSITIONS];
+    int32_t oy = 0, ox = 0; /* position p's */
+    for (int32_t p = 0; p < positions; p += GEMM_POSITIONS) {
+        int8_t *out_p = out + p * out_c;
+        int32_t count = positions - p < GEMM_POSITIONS ? positions - p : GEMM_POSITIONS;
+        if (count == 1) {
+            /* a block of one position would waste three quarters of the GEMM's multiplies */
+#if TFLM_FC_ARMV6M
+            if (pointwise) {
+                gemm_pixel_armv6m(k, table, first, end, in_b + p * d->in_c, model_filter, d->in_c, out_c, out_p,
+                    armv6m_all);
+                continue;
+            }
+#endif
+            tflm_conv_runs t;
+            conv_runs_at(d, oy, ox, &t);
+            conv_channels_i8(k, &t, in_b + t.x0, model_filter, gemm_taps(d), first, end - first, out_p);
+            continue;
+        }
+        int32_t y[GEMM_POSITIONS], x_at[GEMM_POSITIONS];
+        for (int32_t j = 0; j < GEMM_POSITIONS; j++) {
+            y[j] = oy;
+            x_at[j] = ox;
+            if ((j + 1 < count || j + 1 == GEMM_POSITIONS) && ++ox == d->out_w) {
+                ox = 0;
+                oy++;
+            }
+        }
+        if (pointwise && count == GEMM_POSITIONS) {
+            gemm_pack_pixels(x, taps, in_b + p * d->in_c, d->in_c, d->in_c);
+        } else {
+            for (int32_t j = 0; j < GEMM_POSITIONS; j += 2) {
+                gemm_pack_windows2(d, in_b, y, x_at, x, j);
+            }
+        }
+        for (int32_t c0 = first; c0 < end; c0 += GEMM_CHANNELS) {
+            int32_t n = end - c0 < GEMM_CHANNELS ? end - c0 : GEMM_CHANNELS;
+            tflm_conv_gemm4_i8(x, filter + c0 * taps, taps, n, sums);
+            gemm_outputs(k, table, first, c0, n, count, out_c, sums, out_p, armv6m_all);
+        }
+    }
+}
+
+/*
+ * Each batch's output channels in one pass, or on ARMv6-M GEMM_TABLE_CHANNELS
+ * at a time with their table (the windows packed again for each).
+ */
 static void conv_eval_int8_gemm(const tflm_interpreter *it, const tflm_node *node, const tflm_conv_data *d) {
     const int8_t *input = tflm_data(it, tflm_node_input(it, node, 0));
     const int8_t *filter = tflm_data(it, tflm_node_input(it, node, 1));
     int8_t *out = tflm_data(it, tflm_node_output(it, node, 0));
     const tflm_conv_int8 k = tflm_conv_int8_params(it, node, &LAYOUT, d);
-    int32_t taps = gemm_taps4(d), out_c = d->out_c, positions = d->out_h * d->out_w;
+    int32_t out_c = d->out_c, positions = d->out_h * d->out_w;
     int8_t *padded = (int8_t *)tflm_scratch(it, node) + tflm_conv_folded_bias_bytes(d);
     void *x = padded + gemm_padded_filter_bytes(d);
     const int8_t *model_filter = filter;
     filter = gemm_filter(d, filter, padded, x);
-    bool pointwise = gemm_pointwise(d);
-    int32_t sums[GEMM_CHANNELS * GEMM_POSITIONS];
 #if defined(__ARM_ARCH_6M__)
-    bool armv6m_all = true;
-    for (int32_t c = 0; c < out_c; c++) {
-        armv6m_all = armv6m_all && tflm_conv_gemm_outputs_armv6m_fits(k.multiplier[c], k.shift[c]);
-    }
+    tflm_conv_requant table[GEMM_TABLE_CHANNELS];
+    int32_t chunk = GEMM_TABLE_CHANNELS;
 #else
-    bool armv6m_all = false;
+    const tflm_conv_requant *table = NULL;
+    int32_t chunk = out_c;
 #endif
     for (int32_t b = 0; b < d->batches; b++) {
         const int8_t *in_b = input + b * d->in_h * d->in_w * d->in_c;
-        int32_t oy = 0, ox = 0; /* position p's */
-        for (int32_t p = 0; p < positions; p += GEMM_POSITIONS) {
-            int8_t *out_p = out + (b * positions + p) * out_c;
-            int32_t count = positions - p < GEMM_POSITIONS ? positions - p : GEMM_POSITIONS;
-            if (count == 1) {
-                /* a block of one position would waste three quarters of the GEMM's multiplies */
-                tflm_conv_runs t;
-                conv_runs_at(d, oy, ox, &t);
-                conv_channels_i8(&k, &t, in_b + t.x0, model_filter, gemm_taps(d), 0, out_c, out_p);
-                continue;
-            }
-            int32_t y[GEMM_POSITIONS], x_at[GEMM_POSITIONS];
-            for (int32_t j = 0; j < GEMM_POSITIONS; j++) {
-                y[j] = oy;
-                x_at[j] = ox;
-                if ((j + 1 < count || j + 1 == GEMM_POSITIONS) && ++ox == d->out_w) {
-                    ox = 0;
-                    oy++;
-                }
-            }
-            if (pointwise && count == GEMM_POSITIONS) {
-                gemm_pack_pixels(x, taps, in_b + p * d->in_c, d->in_c, d->in_c);
-            } else {
-                for (int32_t j = 0; j < GEMM_POSITIONS; j += 2) {
-                    gemm_pack_windows2(d, in_b, y, x_at, x, j);
-                }
-            }
-            for (int32_t c0 = 0; c0 < out_c; c0 += GEMM_CHANNELS) {
-                int32_t n = out_c - c0 < GEMM_CHANNELS ? out_c - c0 : GEMM_CHANNELS;
-                tflm_conv_gemm4_i8(x, filter + c0 * taps, taps, n, sums);
-                gemm_outputs(&k, c0, n, count, out_c, sums, out_p, armv6m_all);
-            }
+        for (int32_t first = 0; first < out_c; first += chunk) {
+            int32_t end = out_c - first < chunk ? out_c : first + chunk;
+#if defined(__ARM_ARCH_6M__)
+            bool armv6m_all = tflm_conv_gemm_table_armv6m(&k, first, end - first, table);
+#else
+            bool armv6m_all = false;
+#endif
+            gemm_channels(d, &k, table, first, end, in_b, filter, model_filter, x, out + b * positions * out_c,
+                armv6m_all);
         }
     }
 }

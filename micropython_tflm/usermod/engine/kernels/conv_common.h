@@ -278,26 +278,46 @@ static inline void tflm_conv_gemm_outputs(const tflm_conv_channel *q, const int3
     }
 }
 
+/*
+ * One output channel's requantization constants as the ARMv6-M
+ * tflm_conv_gemm_outputs_armv6m reads them, one LDM a channel
+ * (tflm_conv_gemm_table_armv6m fills them each eval).
+ */
+typedef struct {
+    int32_t start;      /* the folded bias */
+    int32_t multiplier; /* 0: outputs of 16-bit accumulators are the zero point */
+    int32_t rounding;   /* 2^14 + 2^(14 + e), e the right shift; with a multiplier of 0 plus a code (see there) */
+    int32_t shift;      /* 15 + e */
+} tflm_conv_requant;
+
 #if TFLM_CONV_GEMM && defined(__ARM_ARCH_6M__)
+
 /* The outputs of n output channels of one tflm_conv_gemm4_i8 block. */
 typedef struct {
-    const int32_t *start;      /* per channel, from the block's first */
-    const int32_t *multiplier;
+    const tflm_conv_requant *table; /* per channel, from the block's first */
+    const int32_t *multiplier;      /* the model's, for accumulators beyond 16 bits of table multipliers of 0 */
     const int8_t *shift;
-    int32_t count;             /* positions, 1 to 4 */
-    int32_t stride;            /* between the positions' outputs, in bytes */
+    int32_t count;                  /* positions, 1 to 4 */
+    int32_t stride;                 /* between the positions' outputs, in bytes */
     int32_t zero_point, min, max;
 } tflm_conv_outputs;
 
-/* The channels tflm_conv_gemm_outputs_armv6m requantizes: right shifts of 1 to
- * 16 (scales from 2^-17 to 1/2, as convolutions' are) and multipliers of at
- * least 2^30 (tflm_quantize_multiplier's); it leaves the others' outputs alone. */
+/*
+ * The channels tflm_conv_gemm_outputs_armv6m requantizes: right shifts
+ * (shift < 0) with multipliers of at least 2^30 (tflm_quantize_multiplier's),
+ * and multipliers of 0 (scales TFLite flushes to zero); it leaves the others'
+ * outputs to C.
+ */
 static inline bool tflm_conv_gemm_outputs_armv6m_fits(int32_t multiplier, int32_t shift) {
-    return multiplier >= (1 << 30) && shift < 0 && shift >= -16;
+    return multiplier == 0 || (multiplier >= (1 << 30) && shift < 0);
 }
 
+/* table[c] for channels first + c, c < n, from k's folded bias, multipliers and shifts; whether every one
+ * fits. In conv_gemm_armv6m.c. */
+bool tflm_conv_gemm_table_armv6m(const tflm_conv_int8 *k, int32_t first, int32_t n, tflm_conv_requant *table);
+
 /* out[c + j * stride] = the requantized start[c] + sums[4 * c + j] for c < n and j < count,
- * for the channels that fit; in conv_gemm_armv6m.c. */
+ * for the channels that fit (the others' are overwritten later); in conv_gemm_armv6m.c. */
 void tflm_conv_gemm_outputs_armv6m(const tflm_conv_outputs *q, const int32_t *sums, int32_t n, int8_t *out);
 #endif
 

@@ -15,11 +15,12 @@
  * needs its own MULS and ADD and every operand reused later a MOV, about 4
  * cycles with loads.
  *
- * A layer with k taps an output then costs about 3.1 + 35 / k cycles a MAC
- * plus the packing of the windows and the folded bias (about 2 cycles a
- * weight each invoke, which layers of few positions feel): rp2040_emu
- * measures 3.7 for k = 128, 4.2-4.5 for k = 64, 5.1 for 32, 7.0-7.2 for 16,
- * 11.1 for 8 (pointwise layers).
+ * A layer with k taps an output then costs about 3.1 + 35 / k cycles a MAC,
+ * plus 27 / k for the requantization (tflm_conv_gemm_outputs_armv6m below:
+ * 22 an output and 21 a channel of four), the packing of the windows and
+ * the folded bias (about 2 cycles a weight each invoke, which layers of few
+ * positions feel): rp2040_emu measures 3.6 for k = 128, 3.9-4.2 for k = 64,
+ * 4.6 for 32, 5.9-6.2 for 16, 9.0-9.1 for 8 (pointwise layers).
  */
 #include "conv_common.h"
 
@@ -125,15 +126,62 @@ __asm__(
  * ml < 2^16) gives floor(p / 2^16) = x * mh + floor(x * ml / 2^16) in two
  * MULS, |S| < 2^31 for e <= 16, and p + 2^30 < 0 is x < 0: m >= 2^30, and
  * the one exception, x = -1 with m = 2^30, gives 0 either way. Other x take
- * the full 32 x 32-bit product in four MULS with the carries in ADCS, then
- * RoundingDivideByPOT as (((t - [t < 0]) >> (e - 1)) + 1) >> 1, which no
- * int32 t overflows (tflm_requantize32's arithmetic). About 25 cycles an
- * output on the first path, 60 on the other, and 40 a channel.
- * Arguments: r0 q (tflm_conv_outputs), r1 sums, r2 n, r3 out.
- * Registers per channel: r5 mh, r6 ml, r7 15 + e, r8 start,
- * r9 2^14 + 2^(14 + e), lr end of its sums; r10 zero point, r11 min, r12 max.
- * Stack: [sp] stride, [sp, #4] 4 * count, [sp, #8] the channel's output,
- * [sp, #12] channel, [sp, #16] n, [sp, #20] q.
+ * subroutine 9: the full 32 x 32-bit product in four MULS with the carries
+ * in ADCS, then RoundingDivideByPOT as (((t - [t < 0]) >> (e - 1)) + 1) >> 1,
+ * which no int32 t overflows (tflm_requantize32's arithmetic).
+ *
+ * Dead channels (vww's deeper layers have many, of zero weights and a bias
+ * near +-2^30): a multiplier of 0 makes every output 0, and so does e > 16
+ * for |x| <= 2^(e - 2), as |t| <= 2^(e - 2) then. Their table entries
+ * (tflm_conv_gemm_table_armv6m) have a multiplier of 0 and 15 + e = 31, so
+ * that the first path gives 0 for any rounding in [2^15, 2^31); the rounding
+ * is 2^30 plus the output of x = start (sums of 0) times 2^8 plus a code in
+ * its low 6 bits, 33 for m = 0 and e for e > 16. Subroutine 9 gives that
+ * output for x = start, 0 for x >> (code - 2) in {-1, 0}, and calls
+ * tflm_conv_gemm_slow_armv6m in C for others.
+ *
+ * Cycles: 22 an output on the first path (OUTPUT; the clamp one unsigned
+ * comparison of the output above min with max - min, taken branches out of
+ * line), about 65 on the other, and 21 a channel (its table entry in one
+ * LDM); four positions a channel are unrolled, fewer loop.
+ */
+
+/*
+ * Output j of the channel: the sum at r0 plus the start, requantized, stored
+ * at r1, which moves on by the stride. Registers: r5 mh, r6 ml, r7 15 + e,
+ * r8 start, r9 2^14 + 2^(14 + e), r10 zero point - min, r11 max - min,
+ * r12 min, lr stride; r2-r4 are clobbered. Out of line: OUTPUT_STUBS.
+ */
+#define OUTPUT(j)                                                                                          \
+    "ldm r0!, {r2}\n add r2, r8\n"                                          /* x */                         \
+    "sxth r3, r2\n cmp r3, r2\n bne 5" #j "f\n"                                                             \
+    "asrs r4, r2, #31\n muls r3, r6, r3\n asrs r3, r3, #16\n"               /* floor(x * ml / 2^16) */      \
+    "muls r2, r5, r2\n adds r3, r3, r2\n lsls r4, r4, #15\n adds r3, r3, r4\n" /* + x * mh - 2^15 [x < 0] */ \
+    "add r3, r9\n asrs r3, r3, r7\n"                                                                        \
+    "3" #j ":\n add r3, r10\n cmp r3, r11\n bhi 4" #j "f\n"                                                 \
+    "6" #j ":\n add r3, r12\n strb r3, [r1]\n add r1, lr\n"
+
+/* OUTPUT(j)'s clamp to 0 or max - min (the output above min negative or beyond), and its wide x. */
+#define OUTPUT_STUBS(j)                                                                                    \
+    "4" #j ":\n bmi 7" #j "f\n mov r3, r11\n b 6" #j "b\n"                                                  \
+    "7" #j ":\n movs r3, #0\n b 6" #j "b\n"                                                                 \
+    "5" #j ":\n bl 9f\n b 3" #j "b\n"
+
+/* The next channel's table entry: start, multiplier, rounding and 15 + e. */
+#define CHANNEL_START                                                                                      \
+    "ldr r2, [sp, #0]\n ldm r2!, {r3, r4, r5, r7}\n str r2, [sp, #0]\n"                                     \
+    "mov r8, r3\n mov r9, r5\n lsrs r5, r4, #16\n uxth r6, r4\n"
+
+/* r1 back to the next channel's first output, and on to `label` while channels remain. */
+#define CHANNEL_NEXT(label)                                                                                \
+    "ldr r2, [sp, #8]\n subs r1, r1, r2\n"                                                                  \
+    "ldr r2, [sp, #4]\n cmp r0, r2\n bne " label "\n"
+
+/*
+ * Arguments: r0 q, r1 sums, r2 n, r3 out. Stack: [sp] next table entry,
+ * [sp, #4] end of the sums, [sp, #8] count * stride - 1, [sp, #12] stride,
+ * [sp, #16] q, [sp, #20] 16 - 4 * count, [sp, #24] 4 * count, [sp, #28] end
+ * of the channel's sums (count < 4), [sp, #32] unused (8-byte alignment).
  */
 __asm__(
         ".syntax unified\n"
@@ -147,61 +195,41 @@ __asm__(
         "push {r4-r7, lr}\n"
         "mov r4, r8\n mov r5, r9\n mov r6, r10\n mov r7, r11\n"
         "push {r4-r7}\n"
-        "movs r4, r0\n"
-        "push {r2, r4}\n"     /* n, q */
-        "movs r4, #0\n"
-        "push {r3, r4}\n"     /* out, channel 0 */
-        "ldr r4, [r0, #16]\n" /* stride */
-        "ldr r5, [r0, #12]\n lsls r5, r5, #2\n" /* 4 * count */
-        "push {r4, r5}\n"
-        "adds r0, r0, #20\n ldm r0!, {r2, r3, r4}\n" /* zero point, min, max */
-        "mov r10, r2\n mov r11, r3\n mov r12, r4\n"
-        "movs r0, r1\n"
-        "10:\n" /* each channel */
-        "ldr r2, [sp, #20]\n ldr r3, [sp, #12]\n"
-        "ldr r4, [r2, #8]\n ldrsb r6, [r4, r3]\n" /* shift */
-        "lsls r3, r3, #2\n"
-        "ldr r4, [r2, #0]\n ldr r4, [r4, r3]\n mov r8, r4\n" /* start */
-        "ldr r4, [r2, #4]\n ldr r4, [r4, r3]\n" /* m */
-        "lsrs r5, r4, #30\n beq 12f\n"       /* m < 2^30: not here */
-        "movs r5, r6\n adds r5, #16\n bmi 12f\n cmp r6, #0\n bge 12f\n" /* shift outside [-16, -1] */
-        "movs r7, #15\n subs r7, r7, r6\n"  /* 15 + e */
-        "negs r6, r6\n movs r3, #1\n lsls r3, r3, #14\n movs r5, r3\n lsls r5, r5, r6\n"
-        "adds r5, r5, r3\n mov r9, r5\n"    /* 2^14 + 2^(14 + e) */
-        "lsrs r5, r4, #16\n uxth r6, r4\n"  /* mh, ml */
-        "ldr r3, [sp, #4]\n adds r3, r0, r3\n mov lr, r3\n"
-        "ldr r1, [sp, #8]\n"
-        "1:\n"
-        "ldm r0!, {r2}\n"
-        "add r2, r8\n"                       /* x */
-        "sxth r3, r2\n cmp r3, r2\n bne 5f\n"
-        "muls r3, r6, r3\n asrs r3, r3, #16\n" /* floor(x * ml / 2^16) */
-        "movs r4, r5\n muls r4, r2, r4\n adds r3, r3, r4\n"
-        "asrs r4, r2, #31\n lsls r4, r4, #15\n adds r3, r3, r4\n"
-        "add r3, r9\n"
-        "asrs r3, r3, r7\n"
-        "2:\n"
-        "add r3, r10\n"
-        "cmp r3, r11\n bge 3f\n mov r3, r11\n 3:\n"
-        "cmp r3, r12\n ble 4f\n mov r3, r12\n 4:\n"
-        "strb r3, [r1]\n"
-        "ldr r4, [sp]\n add r1, r4\n"
-        "cmp r0, lr\n"
-        "bne 1b\n"
-        "ldr r3, [sp, #4]\n subs r0, r0, r3\n"
-        "11:\n" /* next channel */
-        "adds r0, #16\n"
-        "ldr r3, [sp, #8]\n adds r3, #1\n str r3, [sp, #8]\n"
-        "ldr r3, [sp, #12]\n adds r3, #1\n str r3, [sp, #12]\n"
-        "ldr r2, [sp, #16]\n cmp r3, r2\n blt 10b\n"
-        "add sp, #24\n"
+        "sub sp, #36\n"
+        "str r0, [sp, #16]\n"
+        "ldr r4, [r0, #0]\n str r4, [sp, #0]\n"
+        "lsls r2, r2, #4\n adds r2, r1, r2\n str r2, [sp, #4]\n"
+        "ldr r4, [r0, #16]\n str r4, [sp, #12]\n mov lr, r4\n" /* stride */
+        "ldr r5, [r0, #12]\n muls r4, r5, r4\n subs r4, #1\n str r4, [sp, #8]\n"
+        "lsls r5, r5, #2\n str r5, [sp, #24]\n movs r4, #16\n subs r4, r4, r5\n str r4, [sp, #20]\n"
+        "adds r0, #20\n ldm r0!, {r2, r4, r5}\n" /* zero point, min, max */
+        "subs r2, r2, r4\n mov r10, r2\n subs r5, r5, r4\n mov r11, r5\n mov r12, r4\n"
+        "movs r0, r1\n movs r1, r3\n"
+        "ldr r2, [sp, #24]\n cmp r2, #16\n beq 10f\n b 20f\n"
+        "10:\n" /* each channel, four positions */
+        CHANNEL_START
+        OUTPUT(0) OUTPUT(1) OUTPUT(2) OUTPUT(3)
+        CHANNEL_NEXT("10b")
+        "11:\n"
+        "add sp, #36\n"
         "pop {r4-r7}\n"
         "mov r8, r4\n mov r9, r5\n mov r10, r6\n mov r11, r7\n"
         "pop {r4-r7, pc}\n"
-        "12:\n" /* a channel left to tflm_conv_gemm_outputs */
+        OUTPUT_STUBS(0) OUTPUT_STUBS(1) OUTPUT_STUBS(2) OUTPUT_STUBS(3)
+        "20:\n" /* each channel, fewer positions */
+        CHANNEL_START
+        "ldr r2, [sp, #24]\n adds r2, r0, r2\n str r2, [sp, #28]\n"
+        "21:\n"
+        OUTPUT(4)
+        "ldr r2, [sp, #28]\n cmp r0, r2\n bne 21b\n"
+        "ldr r2, [sp, #20]\n adds r0, r0, r2\n"
+        CHANNEL_NEXT("20b")
         "b 11b\n"
-        "5:\n" /* x beyond 16 bits: the full product */
-        "push {r5, r6, r7}\n"
+        OUTPUT_STUBS(4)
+        /* Subroutine 9: r3 = the requantized x in r2 (before the zero point); r2 and r4 clobbered, lr stride again. */
+        "9:\n"
+        "push {r5, r6, r7, lr}\n"
+        "movs r4, r5\n orrs r4, r6\n beq 98f\n"
         "uxth r3, r2\n asrs r2, r2, #16\n"  /* xl, xh */
         "movs r4, r2\n muls r4, r5, r4\n"   /* xh * mh */
         "movs r7, r3\n muls r7, r6, r7\n"   /* xl * ml */
@@ -212,12 +240,55 @@ __asm__(
         "movs r6, #1\n lsls r6, r6, #30\n movs r5, #0\n adds r7, r7, r6\n adcs r4, r4, r5\n"
         "adds r7, r7, r7\n adcs r4, r4, r4\n" /* t */
         "lsrs r6, r4, #31\n subs r4, r4, r6\n"
-        "ldr r6, [sp, #8]\n subs r6, r6, #16\n" /* e - 1 */
+        "ldr r6, [sp, #8]\n subs r6, r6, #16\n" /* e - 1, from the pushed r7 */
         "asrs r4, r4, r6\n"
         "adds r4, r4, #1\n asrs r3, r4, #1\n"
-        "pop {r5, r6, r7}\n"
-        "b 2b\n"
+        "99:\n"
+        "pop {r5, r6, r7}\n pop {r2}\n"
+        "ldr r4, [sp, #12]\n mov lr, r4\n bx r2\n"
+        "98:\n" /* a table multiplier of 0: the output at the start, 0 within the code's bound, else C */
+        "cmp r2, r8\n bne 96f\n"
+        "mov r4, r9\n lsls r4, r4, #8\n asrs r3, r4, #16\n b 99b\n"
+        "96:\n"
+        "mov r4, r9\n lsls r4, r4, #26\n lsrs r4, r4, #26\n subs r4, #2\n"
+        "movs r3, r2\n asrs r3, r4\n adds r3, #1\n lsrs r3, r3, #1\n bne 97f\n"
+        "movs r3, #0\n b 99b\n"
+        "97:\n" /* C, keeping r0, r1 and r12 */
+        "mov r4, r12\n push {r0, r1, r4, r5}\n"
+        "ldr r0, [sp, #48]\n ldr r1, [sp, #32]\n" /* q and the next table entry, past 32 bytes pushed */
+        "bl tflm_conv_gemm_slow_armv6m\n movs r3, r0\n"
+        "pop {r0, r1, r4, r5}\n mov r12, r4\n"
+        "b 99b\n"
         ".size tflm_conv_gemm_outputs_armv6m, . - tflm_conv_gemm_outputs_armv6m\n"
         ".text\n");
+
+/* Subroutine 9's exact requantization of x for the channel whose table entry precedes next. */
+int32_t tflm_conv_gemm_slow_armv6m(const tflm_conv_outputs *q, const tflm_conv_requant *next, int32_t x);
+int32_t tflm_conv_gemm_slow_armv6m(const tflm_conv_outputs *q, const tflm_conv_requant *next, int32_t x) {
+    int32_t c = (int32_t)(next - q->table) - 1;
+    return tflm_requantize(x, q->multiplier[c], q->shift[c]);
+}
+
+bool tflm_conv_gemm_table_armv6m(const tflm_conv_int8 *k, int32_t first, int32_t n, tflm_conv_requant *table) {
+    bool all_fit = true;
+    for (int32_t i = 0; i < n; i++) {
+        int32_t c = first + i, m = k->multiplier[c], shift = k->shift[c], e = -shift;
+        all_fit = all_fit && tflm_conv_gemm_outputs_armv6m_fits(m, shift);
+        table[i].start = k->folded[c];
+        if (m >= (1 << 30) && e >= 1 && e <= 16) {
+            table[i].multiplier = m;
+            table[i].rounding = (1 << 14) + (1 << (14 + e));
+            table[i].shift = 15 + e;
+            continue;
+        }
+        /* a dead channel (see above), or one whose outputs C overwrites (code 0: outputs of 0) */
+        int32_t code = m == 0 ? 33 : m >= (1 << 30) && e > 16 ? e : 0;
+        int32_t at_start = m && code ? tflm_requantize(k->folded[c], m, shift) : 0;
+        table[i].multiplier = 0;
+        table[i].rounding = (int32_t)((1u << 30) + (((uint32_t)at_start & 0xFFFFu) << 8) + (uint32_t)code);
+        table[i].shift = 31;
+    }
+    return all_fit;
+}
 
 #endif
