@@ -3,9 +3,11 @@
 The shared models only have 3x3 filters; these layers also take the band
 path's other branches: filter heights 1 to 5 (the row loop beside the
 unrolled three rows), stride 1 and 2, odd output widths (the last column
-one pixel at a time, one-column outputs), depth multipliers 1, 4 and 8 (shared input), dilated rows, bands
-split into strips and segments, and padded windows, with random
-quantization (accumulators beyond 16 bits take the wide requantization).
+one pixel at a time, one-column outputs), depth multipliers 1, 4 and 8
+(shared input: products of matrices, odd filter widths with a zero column,
+or the band path for rows too long for the ring), dilated rows, bands split
+into strips and segments, and padded windows, with random quantization
+(accumulators beyond 16 bits take the wide requantization).
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ LAYERS = [
     ((1, 6, 3, 4), (4, 3), 1, (2, 2), "SAME", (1, 1), "RELU6"),
     ((1, 11, 7, 1), (3, 3), 8, (2, 2), "VALID", (1, 1), "NONE"),
     ((1, 20, 171, 4), (3, 3), 1, (1, 1), "VALID", (1, 1), "NONE"),
+    ((1, 6, 9, 2), (2, 5), 4, (1, 2), "SAME", (1, 1), "RELU6"),
+    ((1, 5, 170, 1), (3, 3), 4, (1, 1), "SAME", (1, 1), "NONE"),
 ]
 
 

@@ -10,7 +10,8 @@
  * what the folded bias takes off again). In the band a window's taps sit at
  * fixed byte offsets: the assembly addresses them with immediates.
  *
- * Shared input (a depth multiplier that is a multiple of four): the band
+ * Shared input (a depth multiplier that is a multiple of four), where the
+ * products of matrices of depthwise_shared_armv6m.c do not fit: the band
  * word holds the one input channel of the group in all four lanes, and the
  * same assembly runs.
  *
@@ -455,8 +456,9 @@ __attribute__((noinline)) static bool dw_band_eval(const tflm_conv_data *d, cons
 
 bool tflm_dw_armv6m_eval(const tflm_conv_data *d, const tflm_conv_int8 *k, const int8_t *input,
     const int8_t *filter, int8_t *output) {
-    /* two functions, so that their stack arrays are never live together */
-    return dw_band_eval(d, k, input, filter, output) || tflm_dw_shared_armv6m_eval(d, k, input, filter, output);
+    /* separate functions, so that their stack arrays are never live together */
+    return tflm_dw_gemm_armv6m_eval(d, k, input, filter, output) || dw_band_eval(d, k, input, filter, output) ||
+        tflm_dw_taps_armv6m_eval(d, k, input, filter, output);
 }
 
 #endif

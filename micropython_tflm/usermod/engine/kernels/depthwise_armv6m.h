@@ -17,8 +17,11 @@
 /* Computes the layer and returns true, or returns false when it is not one the fast path takes. */
 bool tflm_dw_armv6m_eval(const tflm_conv_data *d, const tflm_conv_int8 *k, const int8_t *input,
     const int8_t *filter, int8_t *output);
-/* The depth multipliers that are a multiple of four of tflm_dw_armv6m_eval, in depthwise_shared_armv6m.c. */
-bool tflm_dw_shared_armv6m_eval(const tflm_conv_data *d, const tflm_conv_int8 *k, const int8_t *input,
+/* The depth multipliers that are a multiple of four, in depthwise_shared_armv6m.c: products of matrices
+ * (tried first), and each window's taps (after the band path). */
+bool tflm_dw_gemm_armv6m_eval(const tflm_conv_data *d, const tflm_conv_int8 *k, const int8_t *input,
+    const int8_t *filter, int8_t *output);
+bool tflm_dw_taps_armv6m_eval(const tflm_conv_data *d, const tflm_conv_int8 *k, const int8_t *input,
     const int8_t *filter, int8_t *output);
 #else
 #define TFLM_DW_ARMV6M 0

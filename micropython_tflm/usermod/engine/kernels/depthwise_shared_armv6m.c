@@ -3,7 +3,8 @@
  * is a multiple of four: the output channels of a group all read the same
  * input channel, so the group is a convolution with one input channel,
  * taps = filter_h x filter_w weights and `multiplier` output channels
- * (micro_speech: 80 taps, 8 channels, 500 positions). See depthwise_armv6m.h.
+ * (micro_speech: 80 taps, 8 channels, 500 positions; person_detect's first
+ * layer: 3 x 3 taps, 8 channels, 2,304 positions). See depthwise_armv6m.h.
  *
  * Products of matrices (tflm_conv_gemm4_i8, conv_common.h): four output
  * positions of a row at a time, two per 16-bit lane, each weight multiplying
@@ -21,6 +22,11 @@
  * cycles a tap) and dw_outputs requantizes all its outputs (35 cycles an
  * output). micro_speech's layer: 3.4 + (560 + 32 * 35 + ~300) / 2,560 =
  * ~4.2 cycles a MAC with 2,560 MACs a block; rp2040_emu measures 4.57.
+ * dw_pack takes filter columns in twos: an odd filter width gets a column
+ * of zero weights (its taps read the pair row's next word). person_detect's
+ * first layer, 3 x 3 taps at stride 2 packed as 3 x 4: 12.0 cycles a MAC,
+ * the band path's 13.0 (the requantization, 23 cycles an output, 2.6 a MAC
+ * of nine taps; the products of matrices of twelve taps ~8.6).
  *
  * Stack: the ring (RING_WORDS words), a block's packed windows (8 bytes a
  * tap), the transposed weights (MAX_WEIGHTS bytes), the sums and the
@@ -29,8 +35,9 @@
  * boards/rp2040_emu/rp2040.ld), none of the arena.
  *
  * Other layers of such a multiplier (a -128 weight, which could overflow a
- * lane, an odd or dilated filter row, too big a filter or group, a scale
- * that is no right shift of 1 to 16 bits) walk their taps in dw_taps.
+ * lane, a dilated filter row, too big a filter, group or row, a scale that
+ * is no right shift of 1 to 16 bits) take the band path of
+ * depthwise_armv6m.c if it fits, else walk their taps in dw_taps.
  */
 #include "depthwise_armv6m.h"
 
@@ -210,13 +217,24 @@ static void pair_row(uint32_t *p, int32_t width, const tflm_conv_data *d, const 
     }
 }
 
-/* The group's weights, [channel][tap] with the taps rounded up to four by zeros. */
-static void transpose_weights(int8_t *wt, const int8_t *filter, int32_t taps, int32_t taps4, int32_t channels,
-    int32_t multiplier, int32_t c0) {
+/*
+ * The group's weights, [channel][tap], taps row-major over rows of
+ * `packed_w` columns (an odd filter's last one zero) and rounded up to four
+ * by zeros.
+ */
+static void transpose_weights(int8_t *wt, const tflm_conv_data *d, const int8_t *filter, int32_t packed_w,
+    int32_t taps4, int32_t multiplier, int32_t c0) {
     for (int32_t o = 0; o < multiplier; o++, wt += taps4) {
         const int8_t *w = filter + c0 + o;
-        for (int32_t t = 0; t < taps4; t++, w += channels) {
-            wt[t] = t < taps ? *w : 0;
+        int32_t t = 0;
+        for (int32_t fy = 0; fy < d->filter_h; fy++) {
+            for (int32_t fx = 0; fx < packed_w; fx++, t++) {
+                wt[t] = fx < d->filter_w ? *w : 0;
+                w += fx < d->filter_w ? d->out_c : 0;
+            }
+        }
+        for (; t < taps4; t++) {
+            wt[t] = 0;
         }
     }
 }
@@ -224,16 +242,18 @@ static void transpose_weights(int8_t *wt, const int8_t *filter, int32_t taps, in
 /* Depth multiplier a multiple of four through tflm_conv_gemm4_i8, see the top of the file; false if it does not fit. */
 __attribute__((noinline)) static bool dw_gemm_eval(const tflm_conv_data *d, const tflm_conv_int8 *k,
     const int8_t *input, const int8_t *filter, int8_t *output) {
-    int32_t taps = d->filter_h * d->filter_w, taps4 = (taps + 3) & ~3, multiplier = d->group_out_c;
+    /* dw_pack takes filter columns two at a time: an odd width gets a zero column */
+    int32_t packed_w = (d->filter_w + 1) & ~1;
+    int32_t taps = d->filter_h * packed_w, taps4 = (taps + 3) & ~3, multiplier = d->group_out_c;
     int32_t channels = d->out_c, out_w = d->out_w, sw = d->stride_w;
     int32_t span = (d->filter_h - 1) * d->dilation_h + 1; /* input rows of one output row */
     /* words of a pair row: the windows of whole blocks of four positions */
-    int32_t width = (((out_w + 3) & ~3) - 2) * sw + d->filter_w;
-    if (d->dilation_w != 1 || d->filter_w % 2 != 0 || taps4 > MAX_TAPS || d->filter_h > MAX_ROWS ||
+    int32_t width = (((out_w + 3) & ~3) - 2) * sw + packed_w;
+    if (d->dilation_w != 1 || taps4 > MAX_TAPS || d->filter_h > MAX_ROWS ||
         multiplier > MAX_MULTIPLIER || multiplier * taps4 > MAX_WEIGHTS || span * width > RING_WORDS) {
         return false;
     }
-    for (int32_t i = 0; i < taps * channels; i++) {
+    for (int32_t i = 0; i < d->filter_h * d->filter_w * channels; i++) {
         if (filter[i] == INT8_MIN) {
             return false; /* two products of -128 * -128 overflow a lane */
         }
@@ -260,7 +280,7 @@ __attribute__((noinline)) static bool dw_gemm_eval(const tflm_conv_data *d, cons
         int8_t *out_b = output + b * d->out_h * out_w * channels;
         for (int32_t c0 = 0, g = 0; c0 < channels; c0 += multiplier, g++) {
             channel_table(table, k, c0, multiplier);
-            transpose_weights(weights, filter, taps, taps4, channels, multiplier, c0);
+            transpose_weights(weights, d, filter, packed_w, taps4, multiplier, c0);
             const int8_t *in_group = in_b + g;
             /* ring slot `top` holds padded row oy * stride_h; rows below `built` are in the ring */
             int32_t top = 0, built = 0;
@@ -281,7 +301,7 @@ __attribute__((noinline)) static bool dw_gemm_eval(const tflm_conv_data *d, cons
                     slot -= slot >= span ? span : 0;
                 }
                 for (int32_t ox0 = 0; ox0 < out_w; ox0 += 4) {
-                    dw_pack(x, rows, 8 * sw, d->filter_w / 2, d->filter_h);
+                    dw_pack(x, rows, 8 * sw, packed_w / 2, d->filter_h);
                     for (int32_t fy = 0; fy < d->filter_h; fy++) {
                         rows[fy] += 4 * sw;
                     }
@@ -434,11 +454,14 @@ __attribute__((noinline)) static bool dw_taps_eval(const tflm_conv_data *d, cons
     return true;
 }
 
-bool tflm_dw_shared_armv6m_eval(const tflm_conv_data *d, const tflm_conv_int8 *k, const int8_t *input,
+bool tflm_dw_gemm_armv6m_eval(const tflm_conv_data *d, const tflm_conv_int8 *k, const int8_t *input,
     const int8_t *filter, int8_t *output) {
-    /* two functions, so that their stack arrays are never live together */
-    return d->group_out_c % 4 == 0 &&
-        (dw_gemm_eval(d, k, input, filter, output) || dw_taps_eval(d, k, input, filter, output));
+    return d->group_out_c % 4 == 0 && dw_gemm_eval(d, k, input, filter, output);
+}
+
+bool tflm_dw_taps_armv6m_eval(const tflm_conv_data *d, const tflm_conv_int8 *k, const int8_t *input,
+    const int8_t *filter, int8_t *output) {
+    return d->group_out_c % 4 == 0 && dw_taps_eval(d, k, input, filter, output);
 }
 
 #endif
