@@ -163,15 +163,17 @@ tflm_conv_int8 tflm_conv_int8_params(const tflm_interpreter *it, const tflm_node
         outer = d->filter_h * d->filter_w;
     }
     for (int32_t c = 0; c < out_c; c++) {
-        folded[c] = 0;
-    }
-    for (int32_t o = 0; o < outer; o++, w += out_c * inner) {
-        for (int32_t c = 0; c < out_c; c++) {
-            folded[c] += inner == 1 ? w[c] : tflm_sum_i8(w + c * inner, inner);
+        int32_t sum = 0;
+        if (outer == 1) {
+            sum = tflm_sum_i8(w + c * inner, inner);
+        } else {
+            /* inner == 1: the channel's taps lie out_c apart */
+            const int8_t *tap = w + c;
+            for (int32_t o = 0; o < outer; o++, tap += out_c) {
+                sum += *tap;
+            }
         }
-    }
-    for (int32_t c = 0; c < out_c; c++) {
-        folded[c] = (bias ? bias[c] : 0) + d->input_offset * folded[c];
+        folded[c] = (bias ? bias[c] : 0) + d->input_offset * sum;
     }
     tflm_conv_int8 k = {
         .bias = bias, .folded = folded, .multiplier = tflm_conv_multipliers(d),
