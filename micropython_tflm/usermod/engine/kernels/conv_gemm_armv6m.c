@@ -125,10 +125,15 @@ __asm__(
  * When x fits 16 bits (the common case), m = mh * 2^16 + ml (mh < 2^15,
  * ml < 2^16) gives floor(p / 2^16) = x * mh + floor(x * ml / 2^16) in two
  * MULS, |S| < 2^31 for e <= 16, and p + 2^30 < 0 is x < 0: m >= 2^30, and
- * the one exception, x = -1 with m = 2^30, gives 0 either way. Other x take
- * subroutine 9: the full 32 x 32-bit product in four MULS with the carries
- * in ADCS, then RoundingDivideByPOT as (((t - [t < 0]) >> (e - 1)) + 1) >> 1,
- * which no int32 t overflows (tflm_requantize32's arithmetic).
+ * the one exception, x = -1 with m = 2^30, gives 0 either way. Other x
+ * within 19 bits take subroutine 9's three products of 11-bit parts of
+ * m = m2 * 2^22 + m1 * 2^11 + m0, each within int32:
+ *   floor(p / 2^22) = x * m2 + floor((x * m1 + floor(x * m0 / 2^11)) / 2^11),
+ * and out = floor(S22 / 2^(9 + e)), S22 = floor(p / 2^22) + 2^8 + 2^(8 + e)
+ * - 2^9 [x < 0] (the rounding / 2^6). Wider x (label 95): the full 32 x
+ * 32-bit product in four MULS with the carries in ADCS, then
+ * RoundingDivideByPOT as (((t - [t < 0]) >> (e - 1)) + 1) >> 1, which no
+ * int32 t overflows (tflm_requantize32's arithmetic).
  *
  * Dead channels (vww's deeper layers have many, of zero weights and a bias
  * near +-2^30): a multiplier of 0 makes every output 0, and so does e > 16
@@ -136,14 +141,14 @@ __asm__(
  * (tflm_conv_gemm_table_armv6m) have a multiplier of 0 and 15 + e = 31, so
  * that the first path gives 0 for any rounding in [2^15, 2^31); the rounding
  * is 2^30 plus the output of x = start (sums of 0) times 2^8 plus a code in
- * its low 6 bits, 33 for m = 0 and e for e > 16. Subroutine 9 gives that
- * output for x = start, 0 for x >> (code - 2) in {-1, 0}, and calls
- * tflm_conv_gemm_slow_armv6m in C for others.
+ * its low 6 bits, 33 for m = 0 and e for e > 16. OUTPUT_STUBS gives that
+ * output for x = start (about 24 cycles), label 96 0 for x >> (code - 2)
+ * in {-1, 0}, and tflm_conv_gemm_slow_armv6m in C for others.
  *
  * Cycles: 22 an output on the first path (OUTPUT; the clamp one unsigned
  * comparison of the output above min with max - min, taken branches out of
- * line), about 65 on the other, and 21 a channel (its table entry in one
- * LDM); four positions a channel are unrolled, fewer loop.
+ * line), about 50 within 19 bits, 80 beyond, and 21 a channel (its table
+ * entry in one LDM); four positions a channel are unrolled, fewer loop.
  */
 
 /*
@@ -161,11 +166,18 @@ __asm__(
     "3" #j ":\n add r3, r10\n cmp r3, r11\n bhi 4" #j "f\n"                                                 \
     "6" #j ":\n add r3, r12\n strb r3, [r1]\n add r1, lr\n"
 
-/* OUTPUT(j)'s clamp to 0 or max - min (the output above min negative or beyond), and its wide x. */
+/*
+ * OUTPUT(j)'s clamp to 0 or max - min (the output above min negative or
+ * beyond), and its wide x: subroutine 9, or for a dead channel (mh = 0:
+ * table multipliers are 0 or at least 2^30) the output at the start from
+ * the rounding when x is the start, else label 96.
+ */
 #define OUTPUT_STUBS(j)                                                                                    \
     "4" #j ":\n bmi 7" #j "f\n mov r3, r11\n b 6" #j "b\n"                                                  \
     "7" #j ":\n movs r3, #0\n b 6" #j "b\n"                                                                 \
-    "5" #j ":\n bl 9f\n b 3" #j "b\n"
+    "5" #j ":\n cmp r5, #0\n beq 9" #j "f\n bl 9f\n b 3" #j "b\n"                                          \
+    "9" #j ":\n cmp r2, r8\n bne 8" #j "f\n mov r4, r9\n lsls r4, r4, #8\n asrs r3, r4, #16\n b 3" #j "b\n" \
+    "8" #j ":\n bl 96f\n b 3" #j "b\n"
 
 /* The next channel's table entry: start, multiplier, rounding and 15 + e. */
 #define CHANNEL_START                                                                                      \
@@ -228,8 +240,18 @@ __asm__(
         OUTPUT_STUBS(4)
         /* Subroutine 9: r3 = the requantized x in r2 (before the zero point); r2 and r4 clobbered, lr stride again. */
         "9:\n"
+        "asrs r4, r2, #19\n adds r4, #1\n lsrs r4, r4, #1\n bne 95f\n" /* beyond 19 bits */
+        "lsls r3, r5, #26\n lsrs r3, r3, #21\n lsrs r4, r6, #11\n adds r3, r3, r4\n" /* m1 */
+        "muls r3, r2, r3\n"
+        "lsls r4, r6, #21\n lsrs r4, r4, #21\n muls r4, r2, r4\n asrs r4, r4, #11\n" /* floor(x * m0 / 2^11) */
+        "adds r4, r4, r3\n asrs r4, r4, #11\n"
+        "lsrs r3, r5, #6\n muls r3, r2, r3\n adds r4, r4, r3\n" /* + x * m2: floor(p / 2^22) */
+        "mov r3, r9\n asrs r3, r3, #6\n adds r4, r4, r3\n"
+        "asrs r3, r2, #31\n lsls r3, r3, #9\n adds r4, r4, r3\n" /* S22 */
+        "movs r3, r7\n subs r3, #6\n asrs r4, r3\n movs r3, r4\n"
+        "mov r4, lr\n ldr r2, [sp, #12]\n mov lr, r2\n bx r4\n"
+        "95:\n" /* the full product */
         "push {r5, r6, r7, lr}\n"
-        "movs r4, r5\n orrs r4, r6\n beq 98f\n"
         "uxth r3, r2\n asrs r2, r2, #16\n"  /* xl, xh */
         "movs r4, r2\n muls r4, r5, r4\n"   /* xh * mh */
         "movs r7, r3\n muls r7, r6, r7\n"   /* xl * ml */
@@ -246,10 +268,8 @@ __asm__(
         "99:\n"
         "pop {r5, r6, r7}\n pop {r2}\n"
         "ldr r4, [sp, #12]\n mov lr, r4\n bx r2\n"
-        "98:\n" /* a table multiplier of 0: the output at the start, 0 within the code's bound, else C */
-        "cmp r2, r8\n bne 96f\n"
-        "mov r4, r9\n lsls r4, r4, #8\n asrs r3, r4, #16\n b 99b\n"
-        "96:\n"
+        "96:\n" /* a dead channel's x other than the start: 0 within the code's bound, else C */
+        "push {r5, r6, r7, lr}\n"
         "mov r4, r9\n lsls r4, r4, #26\n lsrs r4, r4, #26\n subs r4, #2\n"
         "movs r3, r2\n asrs r3, r4\n adds r3, #1\n lsrs r3, r3, #1\n bne 97f\n"
         "movs r3, #0\n b 99b\n"
@@ -272,9 +292,9 @@ int32_t tflm_conv_gemm_slow_armv6m(const tflm_conv_outputs *q, const tflm_conv_r
 bool tflm_conv_gemm_table_armv6m(const tflm_conv_int8 *k, int32_t first, int32_t n, tflm_conv_requant *table) {
     bool all_fit = true;
     for (int32_t i = 0; i < n; i++) {
-        int32_t c = first + i, m = k->multiplier[c], shift = k->shift[c], e = -shift;
+        int32_t c = first + i, m = k->multiplier[c], shift = k->shift[c], e = -shift, start = k->folded[c];
         all_fit = all_fit && tflm_conv_gemm_outputs_armv6m_fits(m, shift);
-        table[i].start = k->folded[c];
+        table[i].start = start;
         if (m >= (1 << 30) && e >= 1 && e <= 16) {
             table[i].multiplier = m;
             table[i].rounding = (1 << 14) + (1 << (14 + e));
@@ -283,7 +303,7 @@ bool tflm_conv_gemm_table_armv6m(const tflm_conv_int8 *k, int32_t first, int32_t
         }
         /* a dead channel (see above), or one whose outputs C overwrites (code 0: outputs of 0) */
         int32_t code = m == 0 ? 33 : m >= (1 << 30) && e > 16 ? e : 0;
-        int32_t at_start = m && code ? tflm_requantize(k->folded[c], m, shift) : 0;
+        int32_t at_start = m && code ? tflm_requantize(start, m, shift) : 0;
         table[i].multiplier = 0;
         table[i].rounding = (int32_t)((1u << 30) + (((uint32_t)at_start & 0xFFFFu) << 8) + (uint32_t)code);
         table[i].shift = 31;
