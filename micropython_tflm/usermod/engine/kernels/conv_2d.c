@@ -5,6 +5,7 @@
  * fewer input channels than the input.
  */
 #include "conv_common.h"
+#include "conv_pack_armv6m.h"
 #include "fully_connected_armv6m.h"
 
 enum { OPT_ACTIVATION = 3, OPT_DILATION_W = 4, OPT_DILATION_H = 5 };
@@ -267,6 +268,13 @@ static void gemm_pack_pixels(void *x, int32_t taps, const int8_t *src, int32_t s
 #if TFLM_CONV_LANES
     (void)taps;
     uint32_t *v = (uint32_t *)x;
+#if TFLM_CONV_PACK_ARMV6M
+    if (n % 4 == 0 && ((uintptr_t)src | (uintptr_t)step) % 4 == 0) {
+        tflm_conv_pack_pair_armv6m(v, src, s1, n);
+        tflm_conv_pack_pair_armv6m(v + 1, s2, s3, n);
+        return;
+    }
+#endif
     for (int32_t t = 0; t < n; t++, v += 2) {
         v[0] = (uint32_t)(int32_t)src[t] + ((uint32_t)(int32_t)s1[t] << 16);
         v[1] = (uint32_t)(int32_t)s2[t] + ((uint32_t)(int32_t)s3[t] << 16);
