@@ -357,7 +357,7 @@ static void gemm_outputs(const tflm_conv_int8 *k, const tflm_conv_requant *table
  * conv_channels_i8): their windows packed once, then every output channel's
  * filter against them, GEMM_CHANNELS channels a call.
  */
-enum { GEMM_CHANNELS = 16 };
+enum { GEMM_CHANNELS = 32 };
 
 #if defined(__ARM_ARCH_6M__)
 /* Output channels whose tflm_conv_gemm_table_armv6m entries an eval keeps at a time, on the stack (1 KB). */

@@ -145,17 +145,18 @@ __asm__(
  * output for x = start (about 24 cycles), label 96 0 for x >> (code - 2)
  * in {-1, 0}, and tflm_conv_gemm_slow_armv6m in C for others.
  *
- * Cycles: 22 an output on the first path (OUTPUT; the clamp one unsigned
- * comparison of the output above min with max - min, taken branches out of
- * line), about 50 within 19 bits, 80 beyond, and 21 a channel (its table
- * entry in one LDM); four positions a channel are unrolled, fewer loop.
+ * Cycles: 23 an output on the first path (OUTPUT; the clamp one unsigned
+ * comparison of the output above min with max - min, 2 more cycles below
+ * min, 3 above max), about 50 within 19 bits, 80 beyond, and 21 a channel
+ * (its table entry in one LDM); four positions a channel are unrolled,
+ * fewer loop.
  */
 
 /*
  * Output j of the channel: the sum at r0 plus the start, requantized, stored
  * at r1, which moves on by the stride. Registers: r5 mh, r6 ml, r7 15 + e,
  * r8 start, r9 2^14 + 2^(14 + e), r10 zero point - min, r11 max - min,
- * r12 min, lr stride; r2-r4 are clobbered. Out of line: OUTPUT_STUBS.
+ * r12 min, lr stride; r2-r4 are clobbered. Wide x out of line: OUTPUT_STUBS.
  */
 #define OUTPUT(j)                                                                                          \
     "ldm r0!, {r2}\n add r2, r8\n"                                          /* x */                         \
@@ -163,18 +164,16 @@ __asm__(
     "asrs r4, r2, #31\n muls r3, r6, r3\n asrs r3, r3, #16\n"               /* floor(x * ml / 2^16) */      \
     "muls r2, r5, r2\n adds r3, r3, r2\n lsls r4, r4, #15\n adds r3, r3, r4\n" /* + x * mh - 2^15 [x < 0] */ \
     "add r3, r9\n asrs r3, r3, r7\n"                                                                        \
-    "3" #j ":\n add r3, r10\n cmp r3, r11\n bhi 4" #j "f\n"                                                 \
+    "3" #j ":\n add r3, r10\n cmp r3, r11\n bls 6" #j "f\n bmi 7" #j "f\n mov r3, r11\n b 6" #j "f\n"         \
+    "7" #j ":\n movs r3, #0\n"                                                                              \
     "6" #j ":\n add r3, r12\n strb r3, [r1]\n add r1, lr\n"
 
 /*
- * OUTPUT(j)'s clamp to 0 or max - min (the output above min negative or
- * beyond), and its wide x: subroutine 9, or for a dead channel (mh = 0:
- * table multipliers are 0 or at least 2^30) the output at the start from
- * the rounding when x is the start, else label 96.
+ * OUTPUT(j)'s wide x: subroutine 9, or for a dead channel (mh = 0: table
+ * multipliers are 0 or at least 2^30) the output at the start from the
+ * rounding when x is the start, else label 96.
  */
 #define OUTPUT_STUBS(j)                                                                                    \
-    "4" #j ":\n bmi 7" #j "f\n mov r3, r11\n b 6" #j "b\n"                                                  \
-    "7" #j ":\n movs r3, #0\n b 6" #j "b\n"                                                                 \
     "5" #j ":\n cmp r5, #0\n beq 9" #j "f\n bl 9f\n b 3" #j "b\n"                                          \
     "9" #j ":\n cmp r2, r8\n bne 8" #j "f\n mov r4, r9\n lsls r4, r4, #8\n asrs r3, r4, #16\n b 3" #j "b\n" \
     "8" #j ":\n bl 96f\n b 3" #j "b\n"
