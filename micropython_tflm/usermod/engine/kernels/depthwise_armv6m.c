@@ -34,12 +34,15 @@
  * depthwise_requantize.h, sign term, rounding, shift, zero point, a clamp of
  * one unsigned comparison, store) and ~12 of reloading the spilled
  * accumulator, the lane's constants and per pair work. Counted from the
- * code, a stride-1 3x3 pair takes 653 cycles (377 of them the taps): 82 an
- * output, 9.1 a MAC; with the band fill measured 9.7 on person_detect's
+ * code, a stride-1 3x3 pair takes 650 cycles (377 of them the taps): 81 an
+ * output, 9.0 a MAC (a PC profile of person_detect: 356 taps, 219 the
+ * lanes' outputs, 45 spilling, 20 starting, 22 the loops, 7 the wide
+ * requantization); with the band fill measured 9.7 on person_detect's
  * large stride-1 layers, 11.6 at stride 2 (four input words an output to
- * copy), 12.1 on 6 x 6 outputs and 20-21 on 3 x 3 ones (per-group frames
- * and bands for few outputs), where the portable loops take ~28. rp2040js's
- * costs: 1 cycle an instruction, +1 a load or store, +1 a taken branch.
+ * copy), 11.8 on 6 x 6 outputs and 19-21 on 3 x 3 ones (per-group frames,
+ * ~350 cycles, and bands for few outputs), where the portable loops take
+ * ~28. rp2040js's costs: 1 cycle an instruction, +1 a load or store, +1 a
+ * taken branch.
  *
  * Odd widths: the last column goes one pixel at a time (dw_column: the
  * four accumulators in registers, 21 cycles a tap, ~430 cycles a pixel
