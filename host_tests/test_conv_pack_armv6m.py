@@ -1,7 +1,9 @@
 """CONV_2D's window packing in ARMv6-M assembly (engine/kernels/conv_pack_armv6m.c) on rp2040_emu
 (Cortex-M0+), against the TFLite Micro runtime bit for bit: pointwise layers whose pixels' channels
 are packed a word at a time (input channels a multiple of 4, of 8 or not) and ones left to C (input
-channels not a multiple of 4)."""
+channels not a multiple of 4); wider filters whose blocks of four positions in one output row with
+whole windows are packed a tap of the four at a time, the others (padding, blocks across rows) a
+window at a time."""
 
 from __future__ import annotations
 
@@ -18,6 +20,9 @@ CONV_2D = [
     ((2, 3, 5, 12), 7, (1, 1), (1, 1), "VALID"),  # 12 channels: three words a pixel, batches
     ((1, 4, 4, 4), 5, (1, 1), (1, 1), "SAME"),  # one word a pixel
     ((1, 5, 4, 6), 9, (1, 1), (1, 1), "SAME"),  # 6 channels: pixels not word-aligned, packed in C
+    ((1, 11, 22, 3), 8, (3, 3), (2, 2), "SAME"),  # vww's first layer, smaller: padding right and below
+    ((1, 9, 13, 5), 6, (3, 2), (1, 1), "VALID"),  # rows of 12 outputs: blocks across rows
+    ((1, 8, 15, 2), 4, (2, 3), (1, 3), "SAME"),  # stride 3 across
 ]
 
 

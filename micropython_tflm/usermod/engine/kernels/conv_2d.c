@@ -258,6 +258,34 @@ static void gemm_pack_windows2(const tflm_conv_data *d, const int8_t *in_b, cons
 }
 
 /*
+ * Whether four positions (a full block) share an output row and their
+ * windows are whole and undilated across, win then the first's: true of most
+ * of a layer's blocks, whose windows then start stride_w * in_c bytes apart.
+ */
+static bool gemm_row_whole4(const tflm_conv_data *d, const int32_t *y, const int32_t *x_at, tflm_conv_window *win) {
+    if (y[0] != y[GEMM_POSITIONS - 1] || d->dilation_w != 1) {
+        return false;
+    }
+    tflm_conv_window_at(d, y[0], x_at[0], win);
+    return win->whole && win->ix0 + (GEMM_POSITIONS - 1) * d->stride_w + d->filter_w <= d->in_w;
+}
+
+/* The windows of a block that gemm_row_whole4 accepts, a row of taps of the four at a time. */
+static void gemm_pack_row4(const tflm_conv_data *d, const int8_t *in_b, const tflm_conv_window *win, void *x) {
+    int32_t row = d->filter_w * d->in_c, across = d->stride_w * d->in_c, taps = gemm_taps4(d);
+    for (int32_t fy = 0, i = 0; fy < d->filter_h; fy++, i += row) {
+        const int8_t *src = in_b + tflm_conv_input_at(d, win, fy, 0);
+#if TFLM_CONV_PACK_ARMV6M
+        (void)taps;
+        tflm_conv_pack_quad_armv6m((uint32_t *)x + 2 * i, src, across, row);
+#else
+        gemm_pack_pair(x, taps, 0, i, src, src + across, row);
+        gemm_pack_pair(x, taps, 2, i, src + 2 * across, src + 3 * across, row);
+#endif
+    }
+}
+
+/*
  * Pointwise layers (1x1 filter, stride 1: position p's window is input pixel
  * p's channels, no padding): four pixels' n channels packed in one pass, src
  * the first and the others `step` bytes apart. A word of two lanes built at
@@ -434,8 +462,11 @@ static void gemm_channels(const tflm_conv_data *d, const tflm_conv_int8 *k, cons
                 oy++;
             }
         }
+        tflm_conv_window win;
         if (pointwise && count == GEMM_POSITIONS) {
             gemm_pack_pixels(x, taps, in_b + p * d->in_c, d->in_c, d->in_c);
+        } else if (count == GEMM_POSITIONS && gemm_row_whole4(d, y, x_at, &win)) {
+            gemm_pack_row4(d, in_b, &win, x);
         } else {
             for (int32_t j = 0; j < GEMM_POSITIONS; j += 2) {
                 gemm_pack_windows2(d, in_b, y, x_at, x, j);

@@ -15,6 +15,12 @@
  * n a positive multiple of 4.
  */
 void tflm_conv_pack_pair_armv6m(uint32_t *v, const int8_t *a, const int8_t *b, int32_t n);
+/*
+ * Four positions' taps [0, n) from src, src + across, src + 2 * across and
+ * src + 3 * across (any alignment, n > 0): v[2 * t] the first two's tap t,
+ * v[2 * t + 1] the last two's.
+ */
+void tflm_conv_pack_quad_armv6m(uint32_t *v, const int8_t *src, int32_t across, int32_t n);
 #else
 #define TFLM_CONV_PACK_ARMV6M 0
 #endif
