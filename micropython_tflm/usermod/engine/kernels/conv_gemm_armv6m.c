@@ -16,11 +16,12 @@
  * cycles with loads.
  *
  * A layer with k taps an output then costs about 3.1 + 35 / k cycles a MAC,
- * plus 27 / k for the requantization (tflm_conv_gemm_outputs_armv6m below:
- * 22 an output and 21 a channel of four), the packing of the windows and
- * the folded bias (about 2 cycles a weight each invoke, which layers of few
- * positions feel): rp2040_emu measures 3.6 for k = 128, 3.9-4.2 for k = 64,
- * 4.6 for 32, 5.9-6.2 for 16, 9.0-9.1 for 8 (pointwise layers).
+ * plus about 29 / k for the requantization (tflm_conv_gemm_outputs_armv6m
+ * below: 23 an output in range and 21 a channel of four), the packing of the
+ * windows and the folded bias (about 2 cycles a weight each invoke, which
+ * layers of few positions feel): rp2040_emu measures 3.5 for k = 128,
+ * 3.7-3.9 for k = 64, 4.4 for 32, 5.7-5.9 for 16, 8.8-8.9 for 8 (pointwise
+ * layers).
  */
 #include "conv_common.h"
 
