@@ -453,23 +453,29 @@ static void gemm_channels(const tflm_conv_data *d, const tflm_conv_int8 *k, cons
             conv_channels_i8(k, &t, in_b + t.x0, model_filter, gemm_taps(d), first, end - first, out_p);
             continue;
         }
-        int32_t y[GEMM_POSITIONS], x_at[GEMM_POSITIONS];
-        for (int32_t j = 0; j < GEMM_POSITIONS; j++) {
-            y[j] = oy;
-            x_at[j] = ox;
-            if ((j + 1 < count || j + 1 == GEMM_POSITIONS) && ++ox == d->out_w) {
-                ox = 0;
-                oy++;
-            }
-        }
-        tflm_conv_window win;
         if (pointwise && count == GEMM_POSITIONS) {
             gemm_pack_pixels(x, taps, in_b + p * d->in_c, d->in_c, d->in_c);
-        } else if (count == GEMM_POSITIONS && gemm_row_whole4(d, y, x_at, &win)) {
-            gemm_pack_row4(d, in_b, &win, x);
+            /* the pixels are consecutive: no window, no position of each */
+            for (ox += GEMM_POSITIONS; ox >= d->out_w; ox -= d->out_w) {
+                oy++;
+            }
         } else {
-            for (int32_t j = 0; j < GEMM_POSITIONS; j += 2) {
-                gemm_pack_windows2(d, in_b, y, x_at, x, j);
+            int32_t y[GEMM_POSITIONS], x_at[GEMM_POSITIONS];
+            for (int32_t j = 0; j < GEMM_POSITIONS; j++) {
+                y[j] = oy;
+                x_at[j] = ox;
+                if ((j + 1 < count || j + 1 == GEMM_POSITIONS) && ++ox == d->out_w) {
+                    ox = 0;
+                    oy++;
+                }
+            }
+            tflm_conv_window win;
+            if (count == GEMM_POSITIONS && gemm_row_whole4(d, y, x_at, &win)) {
+                gemm_pack_row4(d, in_b, &win, x);
+            } else {
+                for (int32_t j = 0; j < GEMM_POSITIONS; j += 2) {
+                    gemm_pack_windows2(d, in_b, y, x_at, x, j);
+                }
             }
         }
         for (int32_t c0 = first; c0 < end; c0 += GEMM_CHANNELS) {
