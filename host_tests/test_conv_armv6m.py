@@ -14,4 +14,4 @@ from bare_metal import run_bare_metal_check
 
 def test_conv_assembly_matches_plain_c_on_armv6m(tmp_path: Path) -> None:
     run_bare_metal_check(tmp_path, "conv_armv6m", ["-mthumb", "-mcpu=cortex-m0plus"], "mps2-an385",
-                         ["kernels/conv_gemm_armv6m.c"])
+                         ["kernels/conv_gemm_armv6m.c", "kernels/dot_i8_armv6m.c"])

@@ -29,6 +29,14 @@ static inline int32_t tflm_dot_i8(const int8_t *x, const int8_t *w, int32_t n) {
     return acc;
 }
 
+#if defined(__ARM_ARCH_6M__) && defined(__GNUC__) && !(defined(TFLM_OPTIMIZE_SIZE) && TFLM_OPTIMIZE_SIZE)
+#define TFLM_SUM_ARMV6M 1
+/* tflm_sum_i8's lanes over words 1..128 of v, in Thumb-1 (dot_i8_armv6m.c). */
+uint32_t tflm_sum_lanes_armv6m(const uint32_t *v, int32_t words);
+#else
+#define TFLM_SUM_ARMV6M 0
+#endif
+
 /*
  * Four values a word from the first word boundary on: biased to unsigned
  * (w ^ 0x80 = w + 128), byte pairs summed in two 16-bit lanes, which 128
@@ -43,6 +51,9 @@ static inline int32_t tflm_sum_i8(const int8_t *w, int32_t n) {
     while (n - i >= 4) {
         int32_t words = (n - i) >> 2 < 128 ? (n - i) >> 2 : 128;
         const uint32_t *v = TFLM_ASSUME_ALIGNED4(w + i);
+#if TFLM_SUM_ARMV6M
+        uint32_t lanes = tflm_sum_lanes_armv6m(v, words);
+#else
         uint32_t lanes = 0;
         for (int32_t k = 0; k < words; k++) {
             uint32_t u;
@@ -50,6 +61,7 @@ static inline int32_t tflm_sum_i8(const int8_t *w, int32_t n) {
             u ^= 0x80808080u;
             lanes += (u & 0x00FF00FFu) + ((u >> 8) & 0x00FF00FFu);
         }
+#endif
         sum += (int32_t)((lanes & 0xFFFFu) + (lanes >> 16)) - 512 * words;
         i += 4 * words;
     }
