@@ -10,7 +10,7 @@
  * splits into the 32-bit sums in r8-r11 (16: ADD, ADD, ASRS, ADD, see
  * SPLIT_LANES) and the loop (3): 49 cycles, 3.1 per MAC; with eight taps a
  * pass (k a multiple of 8, the common case) 95 cycles for 32 MACs, 2.97 a
- * MAC. Plus about 31 per channel and call (sums started, corrected and
+ * MAC. Plus about 29 per channel and call (sums zeroed, corrected and
  * stored, counters on the stack; every channel's taps end at the same
  * packed window word). The splits are the price of 16-bit lanes; without lanes a MAC
  * needs its own MULS and ADD and every operand reused later a MOV, about 4
@@ -30,15 +30,14 @@
 
 /*
  * One tap pair's lanes, r2 (positions 0, 1) into r8, r9 and r3 (positions 2,
- * 3) into r10, r11. With lr = 2^15 added, a word a + b * 2^16 (|a|, |b| < 2^15)
- * has a low lane a + 2^15 in [0, 2^16): its arithmetic shift by 16 is b
- * exactly, summed in r9 (r11), and the whole word is summed in r8 (r10),
- * which the channel's end turns into the sum of a (r8 - r9 * 2^16, r8 started
- * at -pairs * 2^15).
+ * 3) into r10, r11. The whole word a + b * 2^16 (|a|, |b| < 2^15) is summed
+ * in r8 (r10); with lr = 2^15 added its low lane a + 2^15 is in [0, 2^16),
+ * so that its arithmetic shift by 16 is b exactly, summed in r9 (r11). The
+ * channel's end turns r8 into the sum of a: r8 - r9 * 2^16.
  */
 #define SPLIT_LANES                                                           \
-    "add r2, lr\n add r8, r2\n asrs r2, r2, #16\n add r9, r2\n"                \
-    "add r3, lr\n add r10, r3\n asrs r3, r3, #16\n add r11, r3\n"
+    "add r8, r2\n add r2, lr\n asrs r2, r2, #16\n add r9, r2\n"                \
+    "add r10, r3\n add r3, lr\n asrs r3, r3, #16\n add r11, r3\n"
 
 /* Four taps of one channel: r0 the packed windows, r1 the weights. */
 #define FOUR_TAPS                                                             \
@@ -65,16 +64,16 @@
 #define CHANNELS(taps)                                                        \
     "1:\n"                /* each output channel */                          \
     "ldr r0, [sp]\n"                                                           \
-    "ldr r2, [sp, #12]\n mov r8, r2\n mov r10, r2\n movs r2, #0\n mov r9, r2\n mov r11, r2\n" \
+    "movs r2, #0\n mov r8, r2\n mov r9, r2\n mov r10, r2\n mov r11, r2\n"         \
     "2:\n"                                                                     \
     taps                                                                      \
     "cmp r0, r12\n" /* the windows' end, the same for every channel */         \
     "bne 2b\n"                                                                 \
     "mov r4, r9\n mov r3, r8\n lsls r5, r4, #16\n subs r3, r3, r5\n"              \
     "mov r6, r11\n mov r5, r10\n lsls r2, r6, #16\n subs r5, r5, r2\n"            \
-    "ldr r2, [sp, #52]\n"                                                      \
+    "ldr r2, [sp, #48]\n"                                                      \
     "stm r2!, {r3, r4, r5, r6}\n"                                              \
-    "str r2, [sp, #52]\n"                                                      \
+    "str r2, [sp, #48]\n"                                                      \
     "ldr r3, [sp, #8]\n"                                                       \
     "cmp r1, r3\n"                                                             \
     "bne 1b\n"
@@ -97,8 +96,7 @@ __asm__(
         "mov r4, r8\n mov r5, r9\n mov r6, r10\n mov r7, r11\n"
         "push {r4-r7}\n"
         "muls r3, r2, r3\n adds r3, r1, r3\n" /* end of the n channels' weights */
-        "lsls r4, r2, #14\n negs r4, r4\n"    /* -(k / 2 pairs * 2^15), the sums' start (SPLIT_LANES) */
-        "push {r0, r2, r3, r4}\n" /* [sp] x, [sp, #4] k, [sp, #8] weights' end, [sp, #12] start; sums at [sp, #52] */
+        "push {r0, r2, r3}\n" /* [sp] x, [sp, #4] k, [sp, #8] weights' end; sums at [sp, #48] */
         "movs r4, #128\n lsls r4, r4, #8\n mov lr, r4\n" /* 2^15 */
         "lsls r4, r2, #3\n adds r4, r0, r4\n mov r12, r4\n" /* end of the packed windows, 8 bytes a tap */
         "lsls r2, r2, #29\n"  /* k % 8 == 4: bit 2 to the sign */
@@ -108,7 +106,7 @@ __asm__(
         "3:\n"
         CHANNELS(FOUR_TAPS)
         "4:\n"
-        "add sp, #16\n"
+        "add sp, #12\n"
         "pop {r4-r7}\n"
         "mov r8, r4\n mov r9, r5\n mov r10, r6\n mov r11, r7\n"
         "pop {r4-r7, pc}\n"
