@@ -162,18 +162,21 @@ tflm_conv_int8 tflm_conv_int8_params(const tflm_interpreter *it, const tflm_node
     } else {
         outer = d->filter_h * d->filter_w;
     }
-    for (int32_t c = 0; c < out_c; c++) {
-        int32_t sum = 0;
-        if (outer == 1) {
-            sum = tflm_sum_i8(w + c * inner, inner);
-        } else {
-            /* inner == 1: the channel's taps lie out_c apart */
+    if (outer == 1) {
+        tflm_sum_i8_rows(w, inner, out_c, folded);
+    } else {
+        /* inner == 1: the channel's taps lie out_c apart */
+        for (int32_t c = 0; c < out_c; c++) {
+            int32_t sum = 0;
             const int8_t *tap = w + c;
             for (int32_t o = 0; o < outer; o++, tap += out_c) {
                 sum += *tap;
             }
+            folded[c] = sum;
         }
-        folded[c] = (bias ? bias[c] : 0) + d->input_offset * sum;
+    }
+    for (int32_t c = 0; c < out_c; c++) {
+        folded[c] = (bias ? bias[c] : 0) + d->input_offset * folded[c];
     }
     tflm_conv_int8 k = {
         .bias = bias, .folded = folded, .multiplier = tflm_conv_multipliers(d),

@@ -31,8 +31,8 @@ static inline int32_t tflm_dot_i8(const int8_t *x, const int8_t *w, int32_t n) {
 
 #if defined(__ARM_ARCH_6M__) && defined(__GNUC__) && !(defined(TFLM_OPTIMIZE_SIZE) && TFLM_OPTIMIZE_SIZE)
 #define TFLM_SUM_ARMV6M 1
-/* tflm_sum_i8's lanes over words 1..128 of v, in Thumb-1 (dot_i8_armv6m.c). */
-uint32_t tflm_sum_lanes_armv6m(const uint32_t *v, int32_t words);
+/* out[r] = tflm_sum_i8's lanes over row r's words (1 to 128 a row, rows back to back), in Thumb-1 (dot_i8_armv6m.c). */
+void tflm_sum_lanes_rows_armv6m(const uint32_t *v, int32_t words, int32_t rows, uint32_t *out);
 #else
 #define TFLM_SUM_ARMV6M 0
 #endif
@@ -52,7 +52,8 @@ static inline int32_t tflm_sum_i8(const int8_t *w, int32_t n) {
         int32_t words = (n - i) >> 2 < 128 ? (n - i) >> 2 : 128;
         const uint32_t *v = TFLM_ASSUME_ALIGNED4(w + i);
 #if TFLM_SUM_ARMV6M
-        uint32_t lanes = tflm_sum_lanes_armv6m(v, words);
+        uint32_t lanes;
+        tflm_sum_lanes_rows_armv6m(v, words, 1, &lanes);
 #else
         uint32_t lanes = 0;
         for (int32_t k = 0; k < words; k++) {
@@ -69,6 +70,24 @@ static inline int32_t tflm_sum_i8(const int8_t *w, int32_t n) {
         sum += w[i];
     }
     return sum;
+}
+
+/* sums[r] = tflm_sum_i8 of row r of `rows` rows of n values, back to back. */
+static inline void tflm_sum_i8_rows(const int8_t *w, int32_t n, int32_t rows, int32_t *sums) {
+#if TFLM_SUM_ARMV6M
+    /* whole words: one call for all rows */
+    if (n % 4 == 0 && n <= 512 && (uintptr_t)w % 4 == 0) {
+        tflm_sum_lanes_rows_armv6m(TFLM_ASSUME_ALIGNED4(w), n / 4, rows, (uint32_t *)sums);
+        for (int32_t r = 0; r < rows; r++) {
+            uint32_t lanes = (uint32_t)sums[r];
+            sums[r] = (int32_t)((lanes & 0xFFFFu) + (lanes >> 16)) - 128 * n;
+        }
+        return;
+    }
+#endif
+    for (int32_t r = 0; r < rows; r++) {
+        sums[r] = tflm_sum_i8(w + r * n, n);
+    }
 }
 
 /* acc[j] += (x + x_offset) . w[j] over n elements, for four vectors w[j], in portable C. */
