@@ -16,13 +16,13 @@
  * needs its own MULS and ADD and every operand reused later a MOV, about 4
  * cycles with loads.
  *
- * A layer with k taps an output then costs about 3.1 + 35 / k cycles a MAC,
+ * A layer with k taps an output then costs about 3.0 + 29 / k cycles a MAC,
  * plus about 29 / k for the requantization (tflm_conv_gemm_outputs_armv6m
  * below: 23 an output in range and 21 a channel of four), the packing of the
- * windows and the folded bias (about 2 cycles a weight each invoke, which
- * layers of few positions feel): rp2040_emu measures 3.5 for k = 128,
- * 3.7-3.9 for k = 64, 4.4 for 32, 5.7-5.9 for 16, 8.8-8.9 for 8 (pointwise
- * layers).
+ * windows and the folded bias (about 2.3 cycles a weight each invoke, which
+ * layers of few positions feel): rp2040_emu measures 3.3-3.5 for k = 128,
+ * 3.7-3.9 for k = 64, 4.3-4.4 for 32, 5.6-5.9 for 16, 8.5-8.6 for 8
+ * (pointwise layers).
  */
 #include "conv_common.h"
 
