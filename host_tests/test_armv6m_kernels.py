@@ -1,9 +1,11 @@
 """The ARMv6-M assembly of DEPTHWISE_CONV_2D with a depth multiplier of a multiple of four
 (depthwise_shared_armv6m.c), of FULLY_CONNECTED (fully_connected_armv6m.c) and of CONV_2D
-(conv_gemm_armv6m.c) on rp2040_emu (Cortex-M0+), against the TFLite Micro runtime bit for bit:
-generated layers that take each of their paths (products of matrices with partial blocks of
-positions, several groups, batches, strides, row dilation; the tap-walking fallback; odd unit
-counts and depths; CONV_2D's last blocks of one to three positions, pointwise or not)."""
+(conv_gemm_armv6m.c, conv_pack_armv6m.c) on rp2040_emu (Cortex-M0+), against the TFLite Micro
+runtime bit for bit: generated layers that take each of their paths (products of matrices with
+partial blocks of positions, several groups, batches, strides, row dilation; the tap-walking
+fallback; odd unit counts and depths; CONV_2D's last blocks of one to three positions, pointwise or
+not, pixels packed a word at a time or in C, blocks of four whole windows in one output row packed a
+tap of the four at a time, the others a window at a time)."""
 
 from __future__ import annotations
 
@@ -34,6 +36,14 @@ CONV_2D = [
     ((1, 7, 2, 13), 6, (1, 1), (1, 1), "SAME"),  # 14: a last block of two, rows padded to 16 taps
     ((1, 5, 3, 16), 35, (1, 1), (1, 1), "SAME"),  # 15: a last block of three, 35 channels
     ((1, 9, 9, 3), 8, (3, 3), (2, 2), "SAME"),  # 25 windows of 27 taps: a window alone in the padding
+    # window packing (conv_pack_armv6m.c)
+    ((1, 6, 5, 8), 10, (1, 1), (1, 1), "SAME"),  # 30 positions of 8 channels, a last block of two
+    ((2, 3, 5, 12), 7, (1, 1), (1, 1), "VALID"),  # 12 channels: three words a pixel, batches
+    ((1, 4, 4, 4), 5, (1, 1), (1, 1), "SAME"),  # one word a pixel
+    ((1, 5, 4, 6), 9, (1, 1), (1, 1), "SAME"),  # 6 channels: pixels not word-aligned, packed in C
+    ((1, 11, 22, 3), 8, (3, 3), (2, 2), "SAME"),  # vww's first layer, smaller: padding right and below
+    ((1, 9, 13, 5), 6, (3, 2), (1, 1), "VALID"),  # rows of 12 outputs: blocks across rows
+    ((1, 8, 15, 2), 4, (2, 3), (1, 3), "SAME"),  # stride 3 across
 ]
 
 
