@@ -37,6 +37,11 @@ void tflm_sum_lanes_rows_armv6m(const uint32_t *v, int32_t words, int32_t rows, 
 #define TFLM_SUM_ARMV6M 0
 #endif
 
+/* The sum of `values` int8 values (a multiple of 4) from their lanes: each biased by 128, summed in two halves. */
+static inline int32_t tflm_sum_from_lanes(uint32_t lanes, int32_t values) {
+    return (int32_t)((lanes & 0xFFFFu) + (lanes >> 16)) - 128 * values;
+}
+
 /*
  * Four values a word from the first word boundary on: biased to unsigned
  * (w ^ 0x80 = w + 128), byte pairs summed in two 16-bit lanes, which 128
@@ -63,7 +68,7 @@ static inline int32_t tflm_sum_i8(const int8_t *w, int32_t n) {
             lanes += (u & 0x00FF00FFu) + ((u >> 8) & 0x00FF00FFu);
         }
 #endif
-        sum += (int32_t)((lanes & 0xFFFFu) + (lanes >> 16)) - 512 * words;
+        sum += tflm_sum_from_lanes(lanes, 4 * words);
         i += 4 * words;
     }
     for (; i < n; i++) {
@@ -79,8 +84,7 @@ static inline void tflm_sum_i8_rows(const int8_t *w, int32_t n, int32_t rows, in
     if (n % 4 == 0 && n <= 512 && (uintptr_t)w % 4 == 0) {
         tflm_sum_lanes_rows_armv6m(TFLM_ASSUME_ALIGNED4(w), n / 4, rows, (uint32_t *)sums);
         for (int32_t r = 0; r < rows; r++) {
-            uint32_t lanes = (uint32_t)sums[r];
-            sums[r] = (int32_t)((lanes & 0xFFFFu) + (lanes >> 16)) - 128 * n;
+            sums[r] = tflm_sum_from_lanes((uint32_t)sums[r], n);
         }
         return;
     }
